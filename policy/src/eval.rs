@@ -1,0 +1,3 @@
+//! `PolicyContext`: a compiled policy that answers "may this image run?".
+//!
+//! OWNER: lead. Being written.

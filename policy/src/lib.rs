@@ -1,0 +1,26 @@
+//! containers/image-compatible container signature policy: policy.json, docker references, scope
+//! matching, identity rules, simple-signing payloads, OpenPGP signing and verification, and
+//! [`PolicyContext`] evaluation. No network I/O.
+
+#![warn(missing_docs, clippy::exhaustive_enums, clippy::exhaustive_structs)]
+
+pub mod config;
+mod digest;
+pub mod error;
+mod eval;
+pub mod identity;
+#[allow(dead_code)]
+mod json;
+pub mod manifest;
+pub mod openpgp;
+pub mod payload;
+pub mod reference;
+pub mod signature;
+pub mod transports;
+
+pub use config::{Policy, PolicyRequirement};
+pub use digest::{Digest, DigestError};
+pub use error::{Error, ErrorKind, Rejection};
+pub use identity::SignedIdentity;
+pub use reference::DockerReference;
+pub use transports::ImageReference;
