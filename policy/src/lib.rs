@@ -7,7 +7,7 @@
 pub mod config;
 mod digest;
 pub mod error;
-mod eval;
+pub mod eval;
 pub mod identity;
 #[allow(dead_code)]
 mod json;
@@ -21,6 +21,7 @@ pub mod transports;
 pub use config::{Policy, PolicyRequirement};
 pub use digest::{Digest, DigestError};
 pub use error::{Error, ErrorKind, Rejection};
+pub use eval::{Decision, Options, PolicyContext, UnparsedImage};
 pub use identity::SignedIdentity;
 pub use reference::DockerReference;
 pub use transports::ImageReference;
