@@ -1,10 +1,30 @@
-//! `PolicyContext`: a compiled policy that answers "may this image run?".
+//! [`PolicyContext`]: a compiled policy that answers "may this image run?".
 //!
-//! OWNER: lead. Interface fixed; bodies being written.
+//! This is the one evaluation path every front end (CLI, C ABI, Go, Python) calls. It follows
+//! containers/image's `signature/policy_eval*.go`: the scope lookup picks one requirement list, the
+//! requirements run in order and the first denial wins; `signedBy` accepts an image when any one of its
+//! simple-signing signatures is accepted, and otherwise reports every signature's reason.
+//!
+//! Unlike containers/image, key files are read and parsed once, when the context is built. A key that
+//! cannot be read or parsed is remembered and reported exactly where containers/image would report it
+//! (when a signature needs it), so verdicts and messages are unchanged.
 
-use std::{path::PathBuf, sync::Arc, time::SystemTime};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::SystemTime,
+};
 
-use crate::{Error, Policy, signature::Signature, transports::ImageReference};
+use crate::{
+    Error, Policy, PolicyRequirement, Rejection, SignedIdentity,
+    config::{GpgKeySource, KeyType, SignedBy},
+    error::IoError,
+    image::UnparsedImage,
+    openpgp::{self, Keyring},
+    payload::SimpleSigningPayload,
+    signature::Signature,
+};
 
 /// Optional knobs of a [`PolicyContext`].
 #[derive(Debug, Clone, Default)]
@@ -17,35 +37,20 @@ pub struct Options {
     pub base_dir: Option<PathBuf>,
 }
 
-/// An image to evaluate: its reference (as the user named it), its manifest and its signatures.
-#[derive(Debug, Clone)]
-pub struct UnparsedImage {
-    reference: ImageReference,
-    manifest: Result<Vec<u8>, Error>,
-    signatures: Result<Vec<Signature>, Error>,
-}
-
-impl UnparsedImage {
-    /// An image with a known manifest and already-parsed signatures.
-    pub fn new(reference: ImageReference, manifest: Vec<u8>, signatures: Vec<Signature>) -> Self {
-        UnparsedImage { reference, manifest: Ok(manifest), signatures: Ok(signatures) }
+impl Options {
+    /// Judges signatures at `now` instead of the current time.
+    pub fn with_now(mut self, now: SystemTime) -> Self {
+        self.now = Some(now);
+        self
     }
-    /// An image whose manifest or signatures could not be read: evaluation reports these errors where
-    /// containers/image would.
-    pub fn with_results(
-        reference: ImageReference,
-        manifest: Result<Vec<u8>, Error>,
-        signatures: Result<Vec<Signature>, Error>,
-    ) -> Self {
-        UnparsedImage { reference, manifest, signatures }
-    }
-    /// The reference.
-    pub fn reference(&self) -> &ImageReference {
-        &self.reference
+    /// Resolves relative key paths against `dir`.
+    pub fn with_base_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.base_dir = Some(dir.into());
+        self
     }
 }
 
-/// A signature accepted by `signedBy`: the claims of its verified payload.
+/// A signature accepted by a `signedBy` requirement: the claims of its verified payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AcceptedSignature {
@@ -53,7 +58,7 @@ pub struct AcceptedSignature {
     pub docker_manifest_digest: String,
     /// `docker-reference` as written in the payload.
     pub docker_reference: String,
-    /// Primary-key fingerprint of the signer.
+    /// Uppercase fingerprint of the primary key that signed.
     pub signer: String,
 }
 
@@ -61,7 +66,7 @@ pub struct AcceptedSignature {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SignatureOutcome {
-    /// 1-based index among the image's signatures.
+    /// 1-based position among the image's simple-signing signatures.
     pub index: usize,
     /// Accepted, or why not.
     pub result: Result<AcceptedSignature, Error>,
@@ -71,27 +76,40 @@ pub struct SignatureOutcome {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RequirementOutcome {
-    /// Position in the scope's requirement list (0-based).
+    /// Position in the applied requirement list (0-based).
     pub index: usize,
-    /// The requirement's `type`.
+    /// The requirement's `type`, e.g. `signedBy`.
     pub type_name: &'static str,
     /// Allowed, or why not.
     pub result: Result<(), Error>,
-    /// Per-signature detail (signature-checking requirements only).
+    /// Per-signature detail (for requirements that check signatures).
     pub signatures: Vec<SignatureOutcome>,
+}
+
+/// Which part of the policy applied to an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MatchedScope {
+    /// `transports.<transport>.<scope>` (`scope` may be `""`, the transport default).
+    Scope {
+        /// The transport name.
+        transport: String,
+        /// The scope key.
+        scope: String,
+    },
+    /// The top-level `default`.
+    Default,
 }
 
 /// The answer to "may this image run?", with the reasons.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Decision {
-    /// The transport section consulted (`None` = the global `default`).
-    pub transport: Option<String>,
-    /// The scope whose requirements applied (`None` = the global `default`; `Some("")` = transport default).
-    pub scope: Option<String>,
+    /// The policy section whose requirements applied.
+    pub scope: MatchedScope,
     /// Requirements evaluated, in order, up to and including the first denial.
     pub requirements: Vec<RequirementOutcome>,
-    /// `Ok` when allowed; otherwise the containers/image error.
+    /// `Ok` when allowed; otherwise containers/image's error.
     pub result: Result<(), Error>,
 }
 
@@ -102,7 +120,23 @@ impl Decision {
     }
 }
 
-/// A policy compiled for evaluation: key files read and parsed once. Cheap to clone, `Send + Sync`.
+/// A policy compiled for evaluation: scopes indexed and key files read and parsed once.
+/// Cheap to clone (an `Arc`), `Send + Sync`, usable from many threads at once.
+///
+/// ```
+/// use containers_policy::{ImageReference, Policy, PolicyContext, UnparsedImage};
+/// let policy = Policy::from_slice(br#"{"default":[{"type":"reject"}],
+///     "transports":{"docker":{"quay.io/ok":[{"type":"insecureAcceptAnything"}]}}}"#)?;
+/// let ctx = PolicyContext::new(policy);
+/// let ok = UnparsedImage::new(ImageReference::parse("docker://quay.io/ok/app:1")?, b"{}".to_vec(), vec![]);
+/// assert!(ctx.evaluate(&ok).allowed());
+/// let no = UnparsedImage::new(ImageReference::parse("docker://busybox")?, b"{}".to_vec(), vec![]);
+/// assert_eq!(
+///     ctx.is_running_image_allowed(&no).unwrap_err().to_string(),
+///     "Running image docker://busybox:latest is rejected by policy."
+/// );
+/// # Ok::<(), containers_policy::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PolicyContext {
     inner: Arc<Inner>,
@@ -112,33 +146,344 @@ pub struct PolicyContext {
 struct Inner {
     policy: Policy,
     options: Options,
+    default: Vec<Compiled>,
+    /// transport → scope → requirement list
+    transports: HashMap<String, HashMap<String, Vec<Compiled>>>,
 }
 
+/// A requirement with its keys loaded.
+#[derive(Debug)]
+enum Compiled {
+    InsecureAcceptAnything,
+    Reject,
+    SignedBy { identity: SignedIdentity, keys: Result<Arc<Keyring>, Error> },
+    SignedBaseLayer,
+    SigstoreSigned,
+}
+
+impl Compiled {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Compiled::InsecureAcceptAnything => "insecureAcceptAnything",
+            Compiled::Reject => "reject",
+            Compiled::SignedBy { .. } => "signedBy",
+            Compiled::SignedBaseLayer => "signedBaseLayer",
+            Compiled::SigstoreSigned => "sigstoreSigned",
+        }
+    }
+}
+
+/// The signature-level verdict (`signatureAcceptanceResult`).
+enum Sar {
+    Accepted(AcceptedSignature),
+    Rejected(Error),
+    Unknown,
+}
+
+const SIGSTORE_NOT_IMPLEMENTED: &str =
+    "sigstoreSigned verification is not implemented in this version of containers-policy; refusing the image";
+
 impl PolicyContext {
-    /// Compiles `policy` with default options. Never fails: a key that cannot be read or parsed makes the
-    /// requirement using it reject at evaluation, with the error containers/image gives.
+    /// Compiles `policy` with default options. Never fails (see the module docs for key errors).
     pub fn new(policy: Policy) -> Self {
         Self::with_options(policy, Options::default())
     }
+
     /// Compiles `policy` with `options`.
     pub fn with_options(policy: Policy, options: Options) -> Self {
-        PolicyContext { inner: Arc::new(Inner { policy, options }) }
+        let mut cache = KeyCache::default();
+        let base = options.base_dir.as_deref();
+        let default = compile_list(&policy.default, base, &mut cache);
+        let transports = policy
+            .transports
+            .iter()
+            .map(|(t, scopes)| {
+                let scopes = scopes
+                    .iter()
+                    .map(|(s, reqs)| (s.clone(), compile_list(reqs, base, &mut cache)))
+                    .collect();
+                (t.clone(), scopes)
+            })
+            .collect();
+        PolicyContext { inner: Arc::new(Inner { policy, options, default, transports }) }
     }
+
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
     }
-    /// Evaluates `image` (`IsRunningImageAllowed`) with per-requirement and per-signature detail.
-    pub fn evaluate(&self, _image: &UnparsedImage) -> Decision {
-        let _ = &self.inner.options;
-        todo!("lead")
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
     }
-    /// `IsRunningImageAllowed`: `Ok(())` when allowed, else the containers/image error.
+
+    /// `requirementsForImageRef`: identity, then namespaces, then `""` in the transport's section, else the
+    /// global default.
+    fn requirements_for(&self, image: &UnparsedImage) -> (MatchedScope, &[Compiled]) {
+        let reference = image.reference();
+        let transport = reference.transport_name();
+        if let Some(scopes) = self.inner.transports.get(transport) {
+            let found = std::iter::once(reference.policy_identity())
+                .chain(reference.policy_namespaces())
+                .chain(std::iter::once(String::new()))
+                .find_map(|scope| scopes.get(&scope).map(|reqs| (scope, reqs)));
+            if let Some((scope, reqs)) = found {
+                return (MatchedScope::Scope { transport: transport.to_owned(), scope }, reqs);
+            }
+        }
+        (MatchedScope::Default, &self.inner.default)
+    }
+
+    fn now(&self) -> SystemTime {
+        self.inner.options.now.unwrap_or_else(SystemTime::now)
+    }
+
+    /// Evaluates `image` (`IsRunningImageAllowed`) with per-requirement and per-signature detail.
+    pub fn evaluate(&self, image: &UnparsedImage) -> Decision {
+        let (scope, reqs) = self.requirements_for(image);
+        let mut outcomes = Vec::with_capacity(reqs.len());
+        if reqs.is_empty() {
+            return Decision { scope, requirements: outcomes, result: Err(Rejection::EmptyRequirements.into()) };
+        }
+        let now = self.now();
+        for (index, req) in reqs.iter().enumerate() {
+            let (result, signatures) = self.requirement_allows(req, image, now);
+            let denied = result.as_ref().err().cloned();
+            outcomes.push(RequirementOutcome { index, type_name: req.type_name(), result, signatures });
+            if let Some(err) = denied {
+                return Decision { scope, requirements: outcomes, result: Err(err) };
+            }
+        }
+        Decision { scope, requirements: outcomes, result: Ok(()) }
+    }
+
+    /// `IsRunningImageAllowed`: `Ok(())` when allowed, else containers/image's error.
     pub fn is_running_image_allowed(&self, image: &UnparsedImage) -> Result<(), Error> {
         self.evaluate(image).result
     }
-    /// `GetSignaturesWithAcceptedAuthor`.
-    pub fn signatures_with_accepted_author(&self, _image: &UnparsedImage) -> Result<Vec<AcceptedSignature>, Error> {
-        todo!("lead")
+
+    /// `GetSignaturesWithAcceptedAuthor`: the simple-signing signatures that at least one requirement
+    /// accepts and none rejects.
+    pub fn signatures_with_accepted_author(&self, image: &UnparsedImage) -> Result<Vec<AcceptedSignature>, Error> {
+        let (_, reqs) = self.requirements_for(image);
+        let sigs = image.signatures().map_err(Clone::clone)?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for blob in simple_signing(sigs) {
+            let mut accepted: Option<AcceptedSignature> = None;
+            let mut keep = true;
+            for req in reqs {
+                match self.signature_author_accepted(req, image, blob, now) {
+                    Sar::Rejected(_) => {
+                        keep = false;
+                        break;
+                    }
+                    Sar::Accepted(sig) => match &accepted {
+                        Some(prev) if prev != &sig => {
+                            keep = false;
+                            break;
+                        }
+                        _ => accepted = Some(sig),
+                    },
+                    Sar::Unknown => {}
+                }
+            }
+            if let (true, Some(sig)) = (keep, accepted) {
+                out.push(sig);
+            }
+        }
+        Ok(out)
+    }
+
+    fn requirement_allows(
+        &self,
+        req: &Compiled,
+        image: &UnparsedImage,
+        now: SystemTime,
+    ) -> (Result<(), Error>, Vec<SignatureOutcome>) {
+        match req {
+            Compiled::InsecureAcceptAnything => (Ok(()), Vec::new()),
+            Compiled::Reject => {
+                (Err(Rejection::RejectedByPolicy { image: image.reference().to_string() }.into()), Vec::new())
+            }
+            Compiled::SignedBaseLayer => (Err(Rejection::SignedBaseLayerNotImplemented.into()), Vec::new()),
+            Compiled::SigstoreSigned => (Err(Rejection::Other(SIGSTORE_NOT_IMPLEMENTED.into()).into()), Vec::new()),
+            Compiled::SignedBy { .. } => {
+                let sigs = match image.signatures() {
+                    Ok(s) => s,
+                    Err(e) => return (Err(e.clone()), Vec::new()),
+                };
+                let mut outcomes = Vec::new();
+                let mut rejections = Vec::new();
+                for (i, blob) in simple_signing(sigs).enumerate() {
+                    match self.signature_author_accepted(req, image, blob, now) {
+                        Sar::Accepted(sig) => {
+                            outcomes.push(SignatureOutcome { index: i + 1, result: Ok(sig) });
+                            return (Ok(()), outcomes);
+                        }
+                        Sar::Rejected(e) => {
+                            outcomes.push(SignatureOutcome { index: i + 1, result: Err(e.clone()) });
+                            rejections.push(e);
+                        }
+                        Sar::Unknown => {
+                            let e = Error::Other(
+                                r#"Internal error: Unexpected signature verification result "sarUnknown""#.into(),
+                            );
+                            outcomes.push(SignatureOutcome { index: i + 1, result: Err(e.clone()) });
+                            rejections.push(e);
+                        }
+                    }
+                }
+                let err = match rejections.len() {
+                    0 => Rejection::NoSignature { skipped: None }.into(),
+                    1 => rejections.pop().expect("len is 1"),
+                    _ => Rejection::NoneAccepted(rejections).into(),
+                };
+                (Err(err), outcomes)
+            }
+        }
+    }
+
+    /// `isSignatureAuthorAccepted` of one requirement for one simple-signing blob.
+    fn signature_author_accepted(&self, req: &Compiled, image: &UnparsedImage, blob: &[u8], now: SystemTime) -> Sar {
+        match req {
+            Compiled::InsecureAcceptAnything | Compiled::SignedBaseLayer => Sar::Unknown,
+            Compiled::Reject => Sar::Rejected(
+                Rejection::SignaturesRejectedByPolicy { image: image.reference().to_string() }.into(),
+            ),
+            Compiled::SigstoreSigned => {
+                Sar::Rejected(Rejection::Other("isSignatureAuthorAccepted is not implemented for sigstore".into()).into())
+            }
+            Compiled::SignedBy { identity, keys } => {
+                let keyring = match keys {
+                    Ok(k) => k,
+                    Err(e) => return Sar::Rejected(e.clone()),
+                };
+                if keyring.fingerprints().is_empty() {
+                    return Sar::Rejected(Rejection::NoPublicKeysImported.into());
+                }
+                match verify_and_extract(keyring, blob, now, image, identity) {
+                    Ok(sig) => Sar::Accepted(sig),
+                    Err(e) => Sar::Rejected(e),
+                }
+            }
+        }
+    }
+}
+
+/// `verifyAndExtractSignature` with the `signedBy` acceptance rules: verify, check the key, parse the
+/// payload strictly, then the digest, then the identity (in that order, as upstream reports errors).
+fn verify_and_extract(
+    keyring: &Keyring,
+    blob: &[u8],
+    now: SystemTime,
+    image: &UnparsedImage,
+    identity: &SignedIdentity,
+) -> Result<AcceptedSignature, Error> {
+    let verified = openpgp::verify(keyring, blob, now)?;
+    // The ephemeral keyring holds only trusted keys, so the (primary) signer is always accepted here.
+    let trusted = keyring.fingerprints();
+    if !trusted.contains(&verified.primary_fingerprint) {
+        return Err(Rejection::Other(format!("Signature by key {} is not accepted", verified.key_fingerprint)).into());
+    }
+    let payload = SimpleSigningPayload::from_slice(&verified.content)?;
+    let manifest = image.manifest().map_err(Clone::clone)?;
+    if !crate::manifest::matches_digest(manifest, &payload.docker_manifest_digest)? {
+        return Err(Rejection::DigestMismatch { signed_digest: payload.docker_manifest_digest }.into());
+    }
+    if !identity.matches(image.reference().docker_reference(), &payload.docker_reference) {
+        return Err(Rejection::IdentityNotAccepted { signed_reference: payload.docker_reference }.into());
+    }
+    Ok(AcceptedSignature {
+        docker_manifest_digest: payload.docker_manifest_digest,
+        docker_reference: payload.docker_reference,
+        signer: verified.primary_fingerprint,
+    })
+}
+
+/// `UnparsedImage.Signatures`: only the simple-signing ones.
+fn simple_signing(sigs: &[Signature]) -> impl Iterator<Item = &[u8]> {
+    sigs.iter().filter_map(|s| match s {
+        Signature::SimpleSigning(b) => Some(b.as_slice()),
+        _ => None,
+    })
+}
+
+/// Keyrings already loaded while compiling one context, so a key file used by many scopes is read once.
+#[derive(Default)]
+struct KeyCache {
+    by_source: HashMap<KeySourceKey, Result<Arc<Keyring>, Error>>,
+}
+
+/// A hashable copy of a [`GpgKeySource`].
+#[derive(PartialEq, Eq, Hash)]
+enum KeySourceKey {
+    Path(String),
+    Paths(Vec<String>),
+    Data(Vec<u8>),
+}
+
+impl From<&GpgKeySource> for KeySourceKey {
+    fn from(s: &GpgKeySource) -> Self {
+        match s {
+            GpgKeySource::Path(p) => KeySourceKey::Path(p.clone()),
+            GpgKeySource::Paths(p) => KeySourceKey::Paths(p.clone()),
+            GpgKeySource::Data(d) => KeySourceKey::Data(d.clone()),
+        }
+    }
+}
+
+fn compile_list(reqs: &[PolicyRequirement], base: Option<&Path>, cache: &mut KeyCache) -> Vec<Compiled> {
+    reqs.iter().map(|r| compile(r, base, cache)).collect()
+}
+
+fn compile(req: &PolicyRequirement, base: Option<&Path>, cache: &mut KeyCache) -> Compiled {
+    match req {
+        PolicyRequirement::InsecureAcceptAnything => Compiled::InsecureAcceptAnything,
+        PolicyRequirement::Reject => Compiled::Reject,
+        PolicyRequirement::SignedBaseLayer { .. } => Compiled::SignedBaseLayer,
+        PolicyRequirement::SigstoreSigned(_) => Compiled::SigstoreSigned,
+        PolicyRequirement::SignedBy(SignedBy { key_type, keys, signed_identity, .. }) => {
+            let keys = match key_type {
+                KeyType::GpgKeys => cache
+                    .by_source
+                    .entry(KeySourceKey::from(keys))
+                    .or_insert_with(|| load_keyring(keys, base).map(Arc::new))
+                    .clone(),
+                other => Err(Error::Other(format!(r#"Unimplemented "keyType" value "{}""#, other.as_str()))),
+            };
+            Compiled::SignedBy { identity: signed_identity.clone(), keys }
+        }
+    }
+}
+
+fn load_keyring(source: &GpgKeySource, base: Option<&Path>) -> Result<Keyring, Error> {
+    let read = |p: &str| -> Result<Vec<u8>, Error> {
+        let path = match base {
+            Some(b) if Path::new(p).is_relative() => b.join(p),
+            _ => PathBuf::from(p),
+        };
+        std::fs::read(&path).map_err(|e| IoError::new("open", p, e).into())
+    };
+    let blobs: Vec<Vec<u8>> = match source {
+        GpgKeySource::Path(p) => vec![read(p)?],
+        GpgKeySource::Paths(ps) => ps.iter().map(|p| read(p)).collect::<Result<_, _>>()?,
+        GpgKeySource::Data(d) => vec![d.clone()],
+    };
+    Ok(Keyring::from_blobs(blobs.iter().map(Vec::as_slice)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn context_is_send_and_sync() {
+        assert_send_sync::<PolicyContext>();
+        assert_send_sync::<UnparsedImage>();
+        assert_send_sync::<Decision>();
     }
 }

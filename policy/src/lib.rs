@@ -9,6 +9,7 @@ mod digest;
 pub mod error;
 pub mod eval;
 pub mod identity;
+mod image;
 #[allow(dead_code)]
 mod json;
 pub mod manifest;
@@ -21,7 +22,8 @@ pub mod transports;
 pub use config::{Policy, PolicyRequirement};
 pub use digest::{Digest, DigestError};
 pub use error::{Error, ErrorKind, Rejection};
-pub use eval::{Decision, Options, PolicyContext, UnparsedImage};
+pub use eval::{AcceptedSignature, Decision, MatchedScope, Options, PolicyContext};
+pub use image::UnparsedImage;
 pub use identity::SignedIdentity;
 pub use reference::DockerReference;
 pub use transports::ImageReference;
