@@ -21,8 +21,8 @@ use crate::{
     config::{GpgKeySource, KeyType, SignedBy},
     error::IoError,
     image::UnparsedImage,
-    openpgp::{self, Keyring},
-    payload::SimpleSigningPayload,
+    openpgp::Keyring,
+    simple,
     signature::Signature,
 };
 
@@ -35,9 +35,17 @@ pub struct Options {
     /// Directory relative key paths are resolved against; `None` = the process's working directory, as
     /// containers/image does.
     pub base_dir: Option<PathBuf>,
+    /// Deny images whose requirement list has no signature-verifying requirement (`signedBy`,
+    /// `sigstoreSigned`), as containers/image's unreleased `RequireSignatureVerification(true)` does.
+    pub require_signature_verification: bool,
 }
 
 impl Options {
+    /// Sets [`Options::require_signature_verification`].
+    pub fn with_require_signature_verification(mut self, on: bool) -> Self {
+        self.require_signature_verification = on;
+        self
+    }
     /// Judges signatures at `now` instead of the current time.
     pub fn with_now(mut self, now: SystemTime) -> Self {
         self.now = Some(now);
@@ -173,10 +181,15 @@ impl Compiled {
     }
 }
 
-/// The signature-level verdict (`signatureAcceptanceResult`).
-enum Sar {
+/// One requirement's verdict on one signature (containers/image `signatureAcceptanceResult`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SignatureVerdict {
+    /// The requirement accepts the signature (`sarAccepted`).
     Accepted(AcceptedSignature),
+    /// The requirement rejects the signature, and why (`sarRejected`).
     Rejected(Error),
+    /// The requirement has no opinion (`sarUnknown`: `insecureAcceptAnything`, `signedBaseLayer`).
     Unknown,
 }
 
@@ -255,6 +268,17 @@ impl PolicyContext {
                 return Decision { scope, requirements: outcomes, result: Err(err) };
             }
         }
+        if self.inner.options.require_signature_verification
+            && !reqs.iter().any(|r| matches!(r, Compiled::SignedBy { .. } | Compiled::SigstoreSigned))
+        {
+            let reference = image.reference();
+            let err = Rejection::Other(format!(
+                "No signature verification policy found for image {}:{}",
+                reference.transport_name(),
+                reference.policy_identity()
+            ));
+            return Decision { scope, requirements: outcomes, result: Err(err.into()) };
+        }
         Decision { scope, requirements: outcomes, result: Ok(()) }
     }
 
@@ -275,18 +299,18 @@ impl PolicyContext {
             let mut keep = true;
             for req in reqs {
                 match self.signature_author_accepted(req, image, blob, now) {
-                    Sar::Rejected(_) => {
+                    SignatureVerdict::Rejected(_) => {
                         keep = false;
                         break;
                     }
-                    Sar::Accepted(sig) => match &accepted {
+                    SignatureVerdict::Accepted(sig) => match &accepted {
                         Some(prev) if prev != &sig => {
                             keep = false;
                             break;
                         }
                         _ => accepted = Some(sig),
                     },
-                    Sar::Unknown => {}
+                    SignatureVerdict::Unknown => {}
                 }
             }
             if let (true, Some(sig)) = (keep, accepted) {
@@ -294,6 +318,14 @@ impl PolicyContext {
             }
         }
         Ok(out)
+    }
+
+    /// Each requirement's verdict on one simple-signing signature blob, for the requirement list that
+    /// applies to `image` (`isSignatureAuthorAccepted` of each, in order).
+    pub fn signature_verdicts(&self, image: &UnparsedImage, signature: &[u8]) -> Vec<(&'static str, SignatureVerdict)> {
+        let (_, reqs) = self.requirements_for(image);
+        let now = self.now();
+        reqs.iter().map(|r| (r.type_name(), self.signature_author_accepted(r, image, signature, now))).collect()
     }
 
     fn requirement_allows(
@@ -318,15 +350,15 @@ impl PolicyContext {
                 let mut rejections = Vec::new();
                 for (i, blob) in simple_signing(sigs).enumerate() {
                     match self.signature_author_accepted(req, image, blob, now) {
-                        Sar::Accepted(sig) => {
+                        SignatureVerdict::Accepted(sig) => {
                             outcomes.push(SignatureOutcome { index: i + 1, result: Ok(sig) });
                             return (Ok(()), outcomes);
                         }
-                        Sar::Rejected(e) => {
+                        SignatureVerdict::Rejected(e) => {
                             outcomes.push(SignatureOutcome { index: i + 1, result: Err(e.clone()) });
                             rejections.push(e);
                         }
-                        Sar::Unknown => {
+                        SignatureVerdict::Unknown => {
                             let e = Error::Other(
                                 r#"Internal error: Unexpected signature verification result "sarUnknown""#.into(),
                             );
@@ -346,34 +378,34 @@ impl PolicyContext {
     }
 
     /// `isSignatureAuthorAccepted` of one requirement for one simple-signing blob.
-    fn signature_author_accepted(&self, req: &Compiled, image: &UnparsedImage, blob: &[u8], now: SystemTime) -> Sar {
+    fn signature_author_accepted(&self, req: &Compiled, image: &UnparsedImage, blob: &[u8], now: SystemTime) -> SignatureVerdict {
         match req {
-            Compiled::InsecureAcceptAnything | Compiled::SignedBaseLayer => Sar::Unknown,
-            Compiled::Reject => Sar::Rejected(
+            Compiled::InsecureAcceptAnything | Compiled::SignedBaseLayer => SignatureVerdict::Unknown,
+            Compiled::Reject => SignatureVerdict::Rejected(
                 Rejection::SignaturesRejectedByPolicy { image: image.reference().to_string() }.into(),
             ),
             Compiled::SigstoreSigned => {
-                Sar::Rejected(Rejection::Other("isSignatureAuthorAccepted is not implemented for sigstore".into()).into())
+                SignatureVerdict::Rejected(Rejection::Other("isSignatureAuthorAccepted is not implemented for sigstore".into()).into())
             }
             Compiled::SignedBy { identity, keys } => {
                 let keyring = match keys {
                     Ok(k) => k,
-                    Err(e) => return Sar::Rejected(e.clone()),
+                    Err(e) => return SignatureVerdict::Rejected(e.clone()),
                 };
                 if keyring.fingerprints().is_empty() {
-                    return Sar::Rejected(Rejection::NoPublicKeysImported.into());
+                    return SignatureVerdict::Rejected(Rejection::NoPublicKeysImported.into());
                 }
                 match verify_and_extract(keyring, blob, now, image, identity) {
-                    Ok(sig) => Sar::Accepted(sig),
-                    Err(e) => Sar::Rejected(e),
+                    Ok(sig) => SignatureVerdict::Accepted(sig),
+                    Err(e) => SignatureVerdict::Rejected(e),
                 }
             }
         }
     }
 }
 
-/// `verifyAndExtractSignature` with the `signedBy` acceptance rules: verify, check the key, parse the
-/// payload strictly, then the digest, then the identity (in that order, as upstream reports errors).
+/// `verifyAndExtractSignature` with the `signedBy` acceptance rules: the digest is checked before the
+/// identity, as upstream reports errors.
 fn verify_and_extract(
     keyring: &Keyring,
     blob: &[u8],
@@ -381,24 +413,31 @@ fn verify_and_extract(
     image: &UnparsedImage,
     identity: &SignedIdentity,
 ) -> Result<AcceptedSignature, Error> {
-    let verified = openpgp::verify(keyring, blob, now)?;
-    // The ephemeral keyring holds only trusted keys, so the (primary) signer is always accepted here.
-    let trusted = keyring.fingerprints();
-    if !trusted.contains(&verified.primary_fingerprint) {
-        return Err(Rejection::Other(format!("Signature by key {} is not accepted", verified.key_fingerprint)).into());
-    }
-    let payload = SimpleSigningPayload::from_slice(&verified.content)?;
-    let manifest = image.manifest().map_err(Clone::clone)?;
-    if !crate::manifest::matches_digest(manifest, &payload.docker_manifest_digest)? {
-        return Err(Rejection::DigestMismatch { signed_digest: payload.docker_manifest_digest }.into());
-    }
-    if !identity.matches(image.reference().docker_reference(), &payload.docker_reference) {
-        return Err(Rejection::IdentityNotAccepted { signed_reference: payload.docker_reference }.into());
-    }
+    let sig = simple::verify_and_extract(
+        keyring,
+        keyring.fingerprints(),
+        blob,
+        now,
+        |digest| {
+            let manifest = image.manifest().map_err(Clone::clone)?;
+            if crate::manifest::matches_digest(manifest, digest)? {
+                Ok(())
+            } else {
+                Err(Rejection::DigestMismatch { signed_digest: digest.to_owned() }.into())
+            }
+        },
+        |signed| {
+            if identity.matches(image.reference().docker_reference(), signed) {
+                Ok(())
+            } else {
+                Err(Rejection::IdentityNotAccepted { signed_reference: signed.to_owned() }.into())
+            }
+        },
+    )?;
     Ok(AcceptedSignature {
-        docker_manifest_digest: payload.docker_manifest_digest,
-        docker_reference: payload.docker_reference,
-        signer: verified.primary_fingerprint,
+        docker_manifest_digest: sig.docker_manifest_digest,
+        docker_reference: sig.docker_reference,
+        signer: sig.signer,
     })
 }
 

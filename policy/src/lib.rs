@@ -17,12 +17,13 @@ pub mod openpgp;
 pub mod payload;
 pub mod reference;
 pub mod signature;
+pub mod simple;
 pub mod transports;
 
 pub use config::{Policy, PolicyRequirement};
 pub use digest::{Digest, DigestError};
 pub use error::{Error, ErrorKind, Rejection};
-pub use eval::{AcceptedSignature, Decision, MatchedScope, Options, PolicyContext};
+pub use eval::{AcceptedSignature, Decision, MatchedScope, Options, PolicyContext, SignatureVerdict};
 pub use image::UnparsedImage;
 pub use identity::SignedIdentity;
 pub use reference::DockerReference;
