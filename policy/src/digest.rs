@@ -60,10 +60,16 @@ impl Digest {
         if encoded.len() != size * 2 {
             return Err(DigestError::InvalidLength);
         }
-        if !encoded.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !encoded
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(DigestError::InvalidFormat);
         }
-        Ok(Digest { value: s.to_owned(), colon })
+        Ok(Digest {
+            value: s.to_owned(),
+            colon,
+        })
     }
 
     /// The SHA-256 digest of `data`.
@@ -105,11 +111,15 @@ fn matches_digest_grammar(s: &str) -> bool {
     let Some((alg, enc)) = s.split_once(':') else {
         return false;
     };
-    let alg_ok = alg
-        .split(['.', '+', '_', '-'])
-        .all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    let alg_ok = alg.split(['.', '+', '_', '-']).all(|c| {
+        !c.is_empty()
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
     let enc_ok = !enc.is_empty()
-        && enc.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'_' | b'-'));
+        && enc
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'_' | b'-'));
     alg_ok && enc_ok
 }
 
@@ -127,7 +137,10 @@ mod tests {
             (":abc", DigestError::InvalidFormat),
             ("sha256:", DigestError::InvalidFormat),
             ("sha256:abc", DigestError::InvalidLength),
-            ("md5:d41d8cd98f00b204e9800998ecf8427e", DigestError::Unsupported),
+            (
+                "md5:d41d8cd98f00b204e9800998ecf8427e",
+                DigestError::Unsupported,
+            ),
             ("MD5:abc", DigestError::InvalidFormat),
             ("sha384:abc", DigestError::InvalidLength),
         ];

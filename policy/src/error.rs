@@ -75,14 +75,22 @@ pub enum Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::RejectedByPolicy { image } => write!(f, "Running image {image} is rejected by policy."),
+            Rejection::RejectedByPolicy { image } => {
+                write!(f, "Running image {image} is rejected by policy.")
+            }
             Rejection::SignaturesRejectedByPolicy { image } => {
-                write!(f, "Any signatures for image {image} are rejected by policy.")
+                write!(
+                    f,
+                    "Any signatures for image {image} are rejected by policy."
+                )
             }
-            Rejection::NoSignature { skipped: None } | Rejection::NoSignature { skipped: Some((0, 0)) } => {
-                f.write_str("A signature was required, but no signature exists")
-            }
-            Rejection::NoSignature { skipped: Some((a, b)) } => write!(
+            Rejection::NoSignature { skipped: None }
+            | Rejection::NoSignature {
+                skipped: Some((0, 0)),
+            } => f.write_str("A signature was required, but no signature exists"),
+            Rejection::NoSignature {
+                skipped: Some((a, b)),
+            } => write!(
                 f,
                 "A signature was required, but no signature exists ({a} non-sigstore signatures, {b} sigstore non-signature attachments)"
             ),
@@ -97,7 +105,11 @@ impl fmt::Display for Rejection {
                 Ok(())
             }
             Rejection::IdentityNotAccepted { signed_reference } => {
-                write!(f, "Signature for identity {} is not accepted", go_quote(signed_reference))
+                write!(
+                    f,
+                    "Signature for identity {} is not accepted",
+                    go_quote(signed_reference)
+                )
             }
             Rejection::DigestMismatch { signed_digest } => {
                 write!(f, "Signature for digest {signed_digest} does not match")
@@ -106,7 +118,9 @@ impl fmt::Display for Rejection {
             Rejection::EmptyRequirements => {
                 f.write_str("List of verification policy requirements must not be empty")
             }
-            Rejection::SignedBaseLayerNotImplemented => f.write_str("signedBaseLayer not implemented yet!"),
+            Rejection::SignedBaseLayerNotImplemented => {
+                f.write_str("signedBaseLayer not implemented yet!")
+            }
             Rejection::Other(s) => f.write_str(s),
         }
     }
@@ -123,7 +137,11 @@ pub struct IoError {
 impl IoError {
     /// Wraps `source`, which happened during `op` (`open`, `read`, `stat`, …) on `path`.
     pub fn new(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        IoError { op, path: path.into(), source: Arc::new(source) }
+        IoError {
+            op,
+            path: path.into(),
+            source: Arc::new(source),
+        }
     }
 
     /// The path the operation was on.
@@ -151,7 +169,13 @@ impl Eq for IoError {}
 
 impl fmt::Display for IoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.op, self.path.display(), go_errno_text(&self.source))
+        write!(
+            f,
+            "{} {}: {}",
+            self.op,
+            self.path.display(),
+            go_errno_text(&self.source)
+        )
     }
 }
 
@@ -206,7 +230,9 @@ impl Error {
     /// The error's classification.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidPolicyFormat(_) | Error::InvalidPolicyFile { .. } => ErrorKind::InvalidPolicy,
+            Error::InvalidPolicyFormat(_) | Error::InvalidPolicyFile { .. } => {
+                ErrorKind::InvalidPolicy
+            }
             Error::Rejected(_) => ErrorKind::PolicyRequirement,
             Error::InvalidSignature(_) | Error::SignatureFormat(_) => ErrorKind::InvalidSignature,
             Error::InvalidReference(_) | Error::InvalidDigest(_) => ErrorKind::InvalidReference,
@@ -239,8 +265,12 @@ pub fn go_quote(s: &str) -> String {
             '\x0c' => out.push_str("\\f"),
             '\x0b' => out.push_str("\\v"),
             '\u{fffd}' => out.push('\u{fffd}'),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if (0x80..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -288,14 +318,20 @@ mod tests {
     fn io_error_text_is_go_path_error() {
         let e = std::fs::read("/this/does/not/exist").unwrap_err();
         let e = IoError::new("open", "/this/does/not/exist", e);
-        assert_eq!(e.to_string(), "open /this/does/not/exist: no such file or directory");
+        assert_eq!(
+            e.to_string(),
+            "open /this/does/not/exist: no such file or directory"
+        );
     }
 
     #[test]
     fn none_accepted_joins_reasons() {
         let r = Rejection::NoneAccepted(vec![
             Error::InvalidSignature("a".into()),
-            Rejection::DigestMismatch { signed_digest: "sha256:x".into() }.into(),
+            Rejection::DigestMismatch {
+                signed_digest: "sha256:x".into(),
+            }
+            .into(),
         ]);
         assert_eq!(
             r.to_string(),
@@ -311,8 +347,14 @@ mod tests {
 
     #[test]
     fn policy_file_error_text() {
-        let e = Error::InvalidPolicyFile { path: "/dev/null".into(), message: "unexpected end of JSON input".into() };
-        assert_eq!(e.to_string(), r#"invalid policy in "/dev/null": unexpected end of JSON input"#);
+        let e = Error::InvalidPolicyFile {
+            path: "/dev/null".into(),
+            message: "unexpected end of JSON input".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            r#"invalid policy in "/dev/null": unexpected end of JSON input"#
+        );
         assert_eq!(e.kind(), ErrorKind::InvalidPolicy);
     }
 }

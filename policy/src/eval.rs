@@ -22,8 +22,8 @@ use crate::{
     error::IoError,
     image::UnparsedImage,
     openpgp::Keyring,
-    simple,
     signature::Signature,
+    simple,
 };
 
 /// Optional knobs of a [`PolicyContext`].
@@ -164,7 +164,10 @@ struct Inner {
 enum Compiled {
     InsecureAcceptAnything,
     Reject,
-    SignedBy { identity: SignedIdentity, keys: Result<Arc<Keyring>, Error> },
+    SignedBy {
+        identity: SignedIdentity,
+        keys: Result<Arc<Keyring>, Error>,
+    },
     SignedBaseLayer,
     SigstoreSigned,
 }
@@ -193,8 +196,7 @@ pub enum SignatureVerdict {
     Unknown,
 }
 
-const SIGSTORE_NOT_IMPLEMENTED: &str =
-    "sigstoreSigned verification is not implemented in this version of containers-policy; refusing the image";
+const SIGSTORE_NOT_IMPLEMENTED: &str = "sigstoreSigned verification is not implemented in this version of containers-policy; refusing the image";
 
 impl PolicyContext {
     /// Compiles `policy` with default options. Never fails (see the module docs for key errors).
@@ -218,7 +220,14 @@ impl PolicyContext {
                 (t.clone(), scopes)
             })
             .collect();
-        PolicyContext { inner: Arc::new(Inner { policy, options, default, transports }) }
+        PolicyContext {
+            inner: Arc::new(Inner {
+                policy,
+                options,
+                default,
+                transports,
+            }),
+        }
     }
 
     /// The policy.
@@ -242,7 +251,13 @@ impl PolicyContext {
                 .chain(std::iter::once(String::new()))
                 .find_map(|scope| scopes.get(&scope).map(|reqs| (scope, reqs)));
             if let Some((scope, reqs)) = found {
-                return (MatchedScope::Scope { transport: transport.to_owned(), scope }, reqs);
+                return (
+                    MatchedScope::Scope {
+                        transport: transport.to_owned(),
+                        scope,
+                    },
+                    reqs,
+                );
             }
         }
         (MatchedScope::Default, &self.inner.default)
@@ -257,19 +272,34 @@ impl PolicyContext {
         let (scope, reqs) = self.requirements_for(image);
         let mut outcomes = Vec::with_capacity(reqs.len());
         if reqs.is_empty() {
-            return Decision { scope, requirements: outcomes, result: Err(Rejection::EmptyRequirements.into()) };
+            return Decision {
+                scope,
+                requirements: outcomes,
+                result: Err(Rejection::EmptyRequirements.into()),
+            };
         }
         let now = self.now();
         for (index, req) in reqs.iter().enumerate() {
             let (result, signatures) = self.requirement_allows(req, image, now);
             let denied = result.as_ref().err().cloned();
-            outcomes.push(RequirementOutcome { index, type_name: req.type_name(), result, signatures });
+            outcomes.push(RequirementOutcome {
+                index,
+                type_name: req.type_name(),
+                result,
+                signatures,
+            });
             if let Some(err) = denied {
-                return Decision { scope, requirements: outcomes, result: Err(err) };
+                return Decision {
+                    scope,
+                    requirements: outcomes,
+                    result: Err(err),
+                };
             }
         }
         if self.inner.options.require_signature_verification
-            && !reqs.iter().any(|r| matches!(r, Compiled::SignedBy { .. } | Compiled::SigstoreSigned))
+            && !reqs
+                .iter()
+                .any(|r| matches!(r, Compiled::SignedBy { .. } | Compiled::SigstoreSigned))
         {
             let reference = image.reference();
             let err = Rejection::Other(format!(
@@ -277,9 +307,17 @@ impl PolicyContext {
                 reference.transport_name(),
                 reference.policy_identity()
             ));
-            return Decision { scope, requirements: outcomes, result: Err(err.into()) };
+            return Decision {
+                scope,
+                requirements: outcomes,
+                result: Err(err.into()),
+            };
         }
-        Decision { scope, requirements: outcomes, result: Ok(()) }
+        Decision {
+            scope,
+            requirements: outcomes,
+            result: Ok(()),
+        }
     }
 
     /// `IsRunningImageAllowed`: `Ok(())` when allowed, else containers/image's error.
@@ -289,7 +327,10 @@ impl PolicyContext {
 
     /// `GetSignaturesWithAcceptedAuthor`: the simple-signing signatures that at least one requirement
     /// accepts and none rejects.
-    pub fn signatures_with_accepted_author(&self, image: &UnparsedImage) -> Result<Vec<AcceptedSignature>, Error> {
+    pub fn signatures_with_accepted_author(
+        &self,
+        image: &UnparsedImage,
+    ) -> Result<Vec<AcceptedSignature>, Error> {
         let (_, reqs) = self.requirements_for(image);
         let sigs = image.signatures().map_err(Clone::clone)?;
         let now = self.now();
@@ -322,10 +363,21 @@ impl PolicyContext {
 
     /// Each requirement's verdict on one simple-signing signature blob, for the requirement list that
     /// applies to `image` (`isSignatureAuthorAccepted` of each, in order).
-    pub fn signature_verdicts(&self, image: &UnparsedImage, signature: &[u8]) -> Vec<(&'static str, SignatureVerdict)> {
+    pub fn signature_verdicts(
+        &self,
+        image: &UnparsedImage,
+        signature: &[u8],
+    ) -> Vec<(&'static str, SignatureVerdict)> {
         let (_, reqs) = self.requirements_for(image);
         let now = self.now();
-        reqs.iter().map(|r| (r.type_name(), self.signature_author_accepted(r, image, signature, now))).collect()
+        reqs.iter()
+            .map(|r| {
+                (
+                    r.type_name(),
+                    self.signature_author_accepted(r, image, signature, now),
+                )
+            })
+            .collect()
     }
 
     fn requirement_allows(
@@ -336,11 +388,21 @@ impl PolicyContext {
     ) -> (Result<(), Error>, Vec<SignatureOutcome>) {
         match req {
             Compiled::InsecureAcceptAnything => (Ok(()), Vec::new()),
-            Compiled::Reject => {
-                (Err(Rejection::RejectedByPolicy { image: image.reference().to_string() }.into()), Vec::new())
-            }
-            Compiled::SignedBaseLayer => (Err(Rejection::SignedBaseLayerNotImplemented.into()), Vec::new()),
-            Compiled::SigstoreSigned => (Err(Rejection::Other(SIGSTORE_NOT_IMPLEMENTED.into()).into()), Vec::new()),
+            Compiled::Reject => (
+                Err(Rejection::RejectedByPolicy {
+                    image: image.reference().to_string(),
+                }
+                .into()),
+                Vec::new(),
+            ),
+            Compiled::SignedBaseLayer => (
+                Err(Rejection::SignedBaseLayerNotImplemented.into()),
+                Vec::new(),
+            ),
+            Compiled::SigstoreSigned => (
+                Err(Rejection::Other(SIGSTORE_NOT_IMPLEMENTED.into()).into()),
+                Vec::new(),
+            ),
             Compiled::SignedBy { .. } => {
                 let sigs = match image.signatures() {
                     Ok(s) => s,
@@ -351,18 +413,27 @@ impl PolicyContext {
                 for (i, blob) in simple_signing(sigs).enumerate() {
                     match self.signature_author_accepted(req, image, blob, now) {
                         SignatureVerdict::Accepted(sig) => {
-                            outcomes.push(SignatureOutcome { index: i + 1, result: Ok(sig) });
+                            outcomes.push(SignatureOutcome {
+                                index: i + 1,
+                                result: Ok(sig),
+                            });
                             return (Ok(()), outcomes);
                         }
                         SignatureVerdict::Rejected(e) => {
-                            outcomes.push(SignatureOutcome { index: i + 1, result: Err(e.clone()) });
+                            outcomes.push(SignatureOutcome {
+                                index: i + 1,
+                                result: Err(e.clone()),
+                            });
                             rejections.push(e);
                         }
                         SignatureVerdict::Unknown => {
                             let e = Error::Other(
                                 r#"Internal error: Unexpected signature verification result "sarUnknown""#.into(),
                             );
-                            outcomes.push(SignatureOutcome { index: i + 1, result: Err(e.clone()) });
+                            outcomes.push(SignatureOutcome {
+                                index: i + 1,
+                                result: Err(e.clone()),
+                            });
                             rejections.push(e);
                         }
                     }
@@ -378,15 +449,29 @@ impl PolicyContext {
     }
 
     /// `isSignatureAuthorAccepted` of one requirement for one simple-signing blob.
-    fn signature_author_accepted(&self, req: &Compiled, image: &UnparsedImage, blob: &[u8], now: SystemTime) -> SignatureVerdict {
+    fn signature_author_accepted(
+        &self,
+        req: &Compiled,
+        image: &UnparsedImage,
+        blob: &[u8],
+        now: SystemTime,
+    ) -> SignatureVerdict {
         match req {
-            Compiled::InsecureAcceptAnything | Compiled::SignedBaseLayer => SignatureVerdict::Unknown,
-            Compiled::Reject => SignatureVerdict::Rejected(
-                Rejection::SignaturesRejectedByPolicy { image: image.reference().to_string() }.into(),
-            ),
-            Compiled::SigstoreSigned => {
-                SignatureVerdict::Rejected(Rejection::Other("isSignatureAuthorAccepted is not implemented for sigstore".into()).into())
+            Compiled::InsecureAcceptAnything | Compiled::SignedBaseLayer => {
+                SignatureVerdict::Unknown
             }
+            Compiled::Reject => SignatureVerdict::Rejected(
+                Rejection::SignaturesRejectedByPolicy {
+                    image: image.reference().to_string(),
+                }
+                .into(),
+            ),
+            Compiled::SigstoreSigned => SignatureVerdict::Rejected(
+                Rejection::Other(
+                    "isSignatureAuthorAccepted is not implemented for sigstore".into(),
+                )
+                .into(),
+            ),
             Compiled::SignedBy { identity, keys } => {
                 let keyring = match keys {
                     Ok(k) => k,
@@ -423,14 +508,20 @@ fn verify_and_extract(
             if crate::manifest::matches_digest(manifest, digest)? {
                 Ok(())
             } else {
-                Err(Rejection::DigestMismatch { signed_digest: digest.to_owned() }.into())
+                Err(Rejection::DigestMismatch {
+                    signed_digest: digest.to_owned(),
+                }
+                .into())
             }
         },
         |signed| {
             if identity.matches(image.reference().docker_reference(), signed) {
                 Ok(())
             } else {
-                Err(Rejection::IdentityNotAccepted { signed_reference: signed.to_owned() }.into())
+                Err(Rejection::IdentityNotAccepted {
+                    signed_reference: signed.to_owned(),
+                }
+                .into())
             }
         },
     )?;
@@ -473,7 +564,11 @@ impl From<&GpgKeySource> for KeySourceKey {
     }
 }
 
-fn compile_list(reqs: &[PolicyRequirement], base: Option<&Path>, cache: &mut KeyCache) -> Vec<Compiled> {
+fn compile_list(
+    reqs: &[PolicyRequirement],
+    base: Option<&Path>,
+    cache: &mut KeyCache,
+) -> Vec<Compiled> {
     reqs.iter().map(|r| compile(r, base, cache)).collect()
 }
 
@@ -483,16 +578,27 @@ fn compile(req: &PolicyRequirement, base: Option<&Path>, cache: &mut KeyCache) -
         PolicyRequirement::Reject => Compiled::Reject,
         PolicyRequirement::SignedBaseLayer { .. } => Compiled::SignedBaseLayer,
         PolicyRequirement::SigstoreSigned(_) => Compiled::SigstoreSigned,
-        PolicyRequirement::SignedBy(SignedBy { key_type, keys, signed_identity, .. }) => {
+        PolicyRequirement::SignedBy(SignedBy {
+            key_type,
+            keys,
+            signed_identity,
+            ..
+        }) => {
             let keys = match key_type {
                 KeyType::GpgKeys => cache
                     .by_source
                     .entry(KeySourceKey::from(keys))
                     .or_insert_with(|| load_keyring(keys, base).map(Arc::new))
                     .clone(),
-                other => Err(Error::Other(format!(r#"Unimplemented "keyType" value "{}""#, other.as_str()))),
+                other => Err(Error::Other(format!(
+                    r#"Unimplemented "keyType" value "{}""#,
+                    other.as_str()
+                ))),
             };
-            Compiled::SignedBy { identity: signed_identity.clone(), keys }
+            Compiled::SignedBy {
+                identity: signed_identity.clone(),
+                keys,
+            }
         }
     }
 }

@@ -3,13 +3,7 @@
 
 use std::{io, path::Path};
 
-use crate::{
-    Error,
-    error::IoError,
-    manifest,
-    signature::Signature,
-    transports::ImageReference,
-};
+use crate::{Error, error::IoError, manifest, signature::Signature, transports::ImageReference};
 
 /// An image to evaluate: its reference (as the user named it), its manifest and its signatures.
 ///
@@ -30,8 +24,15 @@ impl UnparsedImage {
 
     /// An image given as raw signature blobs (as stored in `dir:`, lookaside stores, …); a blob that is not
     /// a recognized signature format makes reading signatures fail, as it does upstream.
-    pub fn from_blobs<B: AsRef<[u8]>>(reference: ImageReference, manifest: Vec<u8>, blobs: &[B]) -> Self {
-        let signatures = blobs.iter().map(|b| Signature::from_blob(b.as_ref())).collect();
+    pub fn from_blobs<B: AsRef<[u8]>>(
+        reference: ImageReference,
+        manifest: Vec<u8>,
+        blobs: &[B],
+    ) -> Self {
+        let signatures = blobs
+            .iter()
+            .map(|b| Signature::from_blob(b.as_ref()))
+            .collect();
         Self::with_results(reference, Ok(manifest), signatures)
     }
 
@@ -54,12 +55,18 @@ impl UnparsedImage {
                             "Manifest does not match provided manifest digest {expected}"
                         )));
                     }
-                    Err(e) => return Err(Error::Manifest(format!("computing manifest digest: {e}"))),
+                    Err(e) => {
+                        return Err(Error::Manifest(format!("computing manifest digest: {e}")));
+                    }
                 }
             }
             Ok(m)
         });
-        UnparsedImage { reference, manifest, signatures }
+        UnparsedImage {
+            reference,
+            manifest,
+            signatures,
+        }
     }
 
     /// Reads an image stored in the `dir:` layout: `DIR/manifest.json` and `DIR/signature-1`,
@@ -67,7 +74,8 @@ impl UnparsedImage {
     pub fn from_dir(dir: impl AsRef<Path>, reference: ImageReference) -> Self {
         let dir = dir.as_ref();
         let manifest_path = dir.join("manifest.json");
-        let manifest = std::fs::read(&manifest_path).map_err(|e| IoError::new("open", &manifest_path, e).into());
+        let manifest = std::fs::read(&manifest_path)
+            .map_err(|e| IoError::new("open", &manifest_path, e).into());
         let signatures = read_dir_signatures(dir);
         Self::with_results(reference, manifest, signatures)
     }

@@ -23,8 +23,10 @@ pub mod transports;
 pub use config::{Policy, PolicyRequirement};
 pub use digest::{Digest, DigestError};
 pub use error::{Error, ErrorKind, Rejection};
-pub use eval::{AcceptedSignature, Decision, MatchedScope, Options, PolicyContext, SignatureVerdict};
-pub use image::UnparsedImage;
+pub use eval::{
+    AcceptedSignature, Decision, MatchedScope, Options, PolicyContext, SignatureVerdict,
+};
 pub use identity::SignedIdentity;
+pub use image::UnparsedImage;
 pub use reference::DockerReference;
 pub use transports::ImageReference;

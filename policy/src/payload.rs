@@ -23,7 +23,10 @@ pub struct SimpleSigningPayload {
 
 impl SimpleSigningPayload {
     /// A payload for signing (`creator`/`timestamp` set by the caller).
-    pub fn new(docker_manifest_digest: impl Into<String>, docker_reference: impl Into<String>) -> Self {
+    pub fn new(
+        docker_manifest_digest: impl Into<String>,
+        docker_reference: impl Into<String>,
+    ) -> Self {
         SimpleSigningPayload {
             docker_manifest_digest: docker_manifest_digest.into(),
             docker_reference: docker_reference.into(),

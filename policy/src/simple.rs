@@ -49,7 +49,10 @@ pub(crate) fn verify_and_extract(
             )));
         }
     } else {
-        return Err(Error::InvalidSignature(format!("signature by key {} is not accepted", verified.key_fingerprint)));
+        return Err(Error::InvalidSignature(format!(
+            "signature by key {} is not accepted",
+            verified.key_fingerprint
+        )));
     };
     let payload = SimpleSigningPayload::from_slice(&verified.content)?;
     check_digest(&payload.docker_manifest_digest)?;

@@ -54,7 +54,12 @@ impl ImageReference {
 impl std::fmt::Display for ImageReference {
     /// `transport:StringWithinTransport`, e.g. `docker://busybox:latest`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.transport_name(), self.string_within_transport())
+        write!(
+            f,
+            "{}:{}",
+            self.transport_name(),
+            self.string_within_transport()
+        )
     }
 }
 

@@ -14,7 +14,11 @@ impl SigningKey {
     /// Loads a secret key (binary or armored transferable secret key, or a keyring of several) and selects
     /// the key named by `sign_by` (fingerprint, key ID or user ID substring, as `--sign-by` does; `None` = the
     /// only one), unlocking it with `passphrase` if encrypted.
-    pub fn from_bytes(_data: &[u8], _sign_by: Option<&str>, _passphrase: Option<&str>) -> Result<Self, Error> {
+    pub fn from_bytes(
+        _data: &[u8],
+        _sign_by: Option<&str>,
+        _passphrase: Option<&str>,
+    ) -> Result<Self, Error> {
         todo!("openpgp helper")
     }
     /// Uppercase hex fingerprint of the primary key.

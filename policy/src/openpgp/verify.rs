@@ -20,7 +20,11 @@ pub struct VerifiedMessage {
 /// Verifies `blob` (an OpenPGP signed message) against `keyring` at time `now`, with the GPGME mechanism's
 /// verdicts: exactly one signature (`Unexpected GPG signature count N`), any bad/expired/revoked/unknown-key
 /// status rejected (`Invalid GPG signature: …`).
-pub fn verify(_keyring: &Keyring, _blob: &[u8], _now: SystemTime) -> Result<VerifiedMessage, Error> {
+pub fn verify(
+    _keyring: &Keyring,
+    _blob: &[u8],
+    _now: SystemTime,
+) -> Result<VerifiedMessage, Error> {
     todo!("openpgp helper")
 }
 
