@@ -127,3 +127,26 @@ pub fn verify_docker_manifest_signature(
         },
     )
 }
+
+/// The `optional.creator` this library writes into payloads it signs.
+pub const CREATOR: &str = concat!("containers-policy ", env!("CARGO_PKG_VERSION"));
+
+/// `SignDockerManifestWithOptions`, the operation behind `skopeo standalone-sign`: digests `manifest_bytes`,
+/// builds a payload claiming `docker_reference` (written as given) with `creator` and the timestamp `now`,
+/// and signs it with `key`.
+pub fn sign_docker_manifest(
+    manifest_bytes: &[u8],
+    docker_reference: &str,
+    key: &openpgp::SigningKey,
+    now: SystemTime,
+) -> Result<Vec<u8>, Error> {
+    let digest = manifest::manifest_digest(manifest_bytes)?;
+    let mut payload = SimpleSigningPayload::new(digest.as_str(), docker_reference);
+    payload.creator = Some(CREATOR.to_owned());
+    payload.timestamp = Some(
+        now.duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    );
+    openpgp::sign(key, &payload.to_json()?, now)
+}
