@@ -1,0 +1,231 @@
+//! `check` and `eval`.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use clap::Args;
+use containers_policy::{
+    Decision, Error, ImageReference, MatchedScope, Policy, PolicyContext, PolicyRequirement,
+    UnparsedImage, config::GpgKeySource,
+};
+use serde_json::json;
+
+/// Exit status when the inputs could not be read.
+const EXIT_INPUT: u8 = 2;
+
+#[derive(Args)]
+pub(crate) struct CheckArgs {
+    /// The policy.json to validate.
+    file: PathBuf,
+    /// Print one JSON object `{"ok": bool, "error": string|null}`.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn check(args: CheckArgs) -> ExitCode {
+    let result = Policy::from_path(&args.file);
+    if args.json {
+        let error = result.as_ref().err().map(ToString::to_string);
+        println!("{}", json!({"ok": result.is_ok(), "error": error}));
+    } else {
+        match &result {
+            Ok(_) => println!("{}: valid", args.file.display()),
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct EvalArgs {
+    /// The policy.json (default: $HOME/.config/containers/policy.json, then /etc/containers/policy.json).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Directory holding the image in the layout `skopeo copy … dir:DIR` writes
+    /// (`manifest.json`, `signature-1`, `signature-2`, …).
+    #[arg(long)]
+    dir: PathBuf,
+    /// Evaluate the image as this transport reference, e.g. `docker://quay.io/ns/app:1.0`
+    /// (default: `dir:DIR`).
+    #[arg(long)]
+    reference: Option<String>,
+    /// Print one JSON object `{"allowed": bool, "error": string|null}`.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn eval(args: EvalArgs) -> ExitCode {
+    let input = load_inputs(&args);
+    let (ctx, image, policy_path) = match input {
+        Ok(i) => i,
+        Err(message) => {
+            if args.json {
+                println!("{}", json!({"allowed": false, "error": message}));
+            } else {
+                eprintln!("{message}");
+            }
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let decision = ctx.evaluate(&image);
+    if args.json {
+        let error = decision.result.as_ref().err().map(ToString::to_string);
+        println!("{}", json!({"allowed": decision.allowed(), "error": error}));
+    } else {
+        print!(
+            "{}",
+            explain(&ctx, &image, &decision, &policy_path, Some(&args.dir))
+        );
+    }
+    if decision.allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn load_inputs(args: &EvalArgs) -> Result<(PolicyContext, UnparsedImage, PathBuf), String> {
+    let policy_path = match &args.policy {
+        Some(p) => p.clone(),
+        None => crate::paths::default_policy_path()?,
+    };
+    let policy = Policy::from_path(&policy_path).map_err(|e| e.to_string())?;
+    if !args.dir.is_dir() {
+        return Err(format!("{}: not a directory", args.dir.display()));
+    }
+    let reference = match &args.reference {
+        Some(r) => r.clone(),
+        None => format!("dir:{}", args.dir.display()),
+    };
+    let reference = ImageReference::parse(&reference).map_err(|e| e.to_string())?;
+    Ok((
+        PolicyContext::new(policy),
+        UnparsedImage::from_dir(&args.dir, reference),
+        policy_path,
+    ))
+}
+
+/// A readable account of a decision: the scope that matched, each requirement's result and each
+/// signature's fate.
+pub(crate) fn explain(
+    ctx: &PolicyContext,
+    image: &UnparsedImage,
+    decision: &Decision,
+    policy_path: &Path,
+    dir: Option<&Path>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let reference = image.reference();
+    let _ = write!(out, "Image:    {reference}");
+    if let Some(d) = dir {
+        let _ = write!(out, " (read from {})", d.display());
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Policy:   {}", policy_path.display());
+    let (label, reqs): (String, &[PolicyRequirement]) = match &decision.scope {
+        MatchedScope::Scope { transport, scope } => {
+            let reqs = ctx
+                .policy()
+                .transports
+                .get(transport)
+                .and_then(|s| s.get(scope))
+                .map(Vec::as_slice);
+            let what = if scope.is_empty() {
+                format!("transports.{transport}[\"\"] (default for the {transport} transport)")
+            } else {
+                format!("transports.{transport}[{}]", crate::paths::quote(scope))
+            };
+            (what, reqs.unwrap_or(&[]))
+        }
+        MatchedScope::Default => (
+            "default (no transport scope matched)".to_owned(),
+            &ctx.policy().default,
+        ),
+        _ => ("(unknown)".to_owned(), &[]),
+    };
+    let _ = writeln!(out, "Scope:    {label}");
+    let _ = writeln!(out, "          looked up: {}", lookup_chain(reference));
+    for outcome in &decision.requirements {
+        let detail = reqs.get(outcome.index).map(describe).unwrap_or_default();
+        let verdict = match &outcome.result {
+            Ok(()) => "satisfied".to_owned(),
+            Err(e) => format!("denied: {e}"),
+        };
+        let _ = writeln!(
+            out,
+            "Requirement {}: {}{detail} -> {verdict}",
+            outcome.index + 1,
+            outcome.type_name
+        );
+        for s in &outcome.signatures {
+            match &s.result {
+                Ok(a) => {
+                    let _ = writeln!(
+                        out,
+                        "    signature {}: accepted, signed by {} for {} ({})",
+                        s.index, a.signer, a.docker_reference, a.docker_manifest_digest
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "    signature {}: rejected: {e}", s.index);
+                }
+            }
+        }
+    }
+    match &decision.result {
+        Ok(()) => {
+            let _ = writeln!(out, "Verdict:  ALLOWED");
+        }
+        Err(e) => {
+            let _ = writeln!(out, "Verdict:  DENIED: {e}");
+        }
+    }
+    out
+}
+
+fn lookup_chain(reference: &ImageReference) -> String {
+    let mut scopes = vec![reference.policy_identity()];
+    scopes.extend(reference.policy_namespaces());
+    let mut s: Vec<String> = scopes
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| crate::paths::quote(s))
+        .collect();
+    s.push("\"\"".to_owned());
+    format!(
+        "{} in transports.{}, then default",
+        s.join(", "),
+        reference.transport_name()
+    )
+}
+
+fn describe(req: &PolicyRequirement) -> String {
+    match req {
+        PolicyRequirement::SignedBy(s) => {
+            let keys = match &s.keys {
+                GpgKeySource::Path(p) => format!("keyPath {p}"),
+                GpgKeySource::Paths(p) => format!("keyPaths {}", p.join(", ")),
+                GpgKeySource::Data(d) => format!("keyData ({} bytes)", d.len()),
+                _ => "keys".to_owned(),
+            };
+            format!(
+                " ({keys}; signedIdentity {})",
+                s.signed_identity.type_name()
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// Prints an error the way the tool reports failures.
+pub(crate) fn fail(e: &Error) -> ExitCode {
+    eprintln!("Error: {e}");
+    ExitCode::from(1)
+}
