@@ -299,6 +299,50 @@ pub fn manifest_digest(manifest: &[u8]) -> Result<Digest, Error> {
     Ok(Digest::sha256_of(manifest))
 }
 
+/// A digest algorithm containers/image can compute (go-digest `Algorithm`s that are available).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DigestAlgorithm {
+    /// `sha256` (go-digest `Canonical`).
+    Sha256,
+    /// `sha384`.
+    Sha384,
+    /// `sha512`.
+    Sha512,
+}
+
+/// `manifest.DigestWithAlgorithm`: like [`manifest_digest`] with a chosen algorithm.
+///
+/// ```
+/// use containers_policy::manifest::{manifest_digest_with_algorithm, DigestAlgorithm};
+/// let d = manifest_digest_with_algorithm(b"", DigestAlgorithm::Sha512)?;
+/// assert!(d.as_str().starts_with("sha512:cf83e135"));
+/// # Ok::<(), containers_policy::Error>(())
+/// ```
+pub fn manifest_digest_with_algorithm(manifest: &[u8], algorithm: DigestAlgorithm) -> Result<Digest, Error> {
+    use sha2::Digest as _;
+    let stripped;
+    let data = if is_signed_schema1(manifest) {
+        stripped = libtrust::pretty_signature_payload(manifest).map_err(Error::Manifest)?;
+        &stripped[..]
+    } else {
+        manifest
+    };
+    let (name, hash): (&str, Vec<u8>) = match algorithm {
+        DigestAlgorithm::Sha256 => return Ok(Digest::sha256_of(data)),
+        DigestAlgorithm::Sha384 => ("sha384", sha2::Sha384::digest(data).to_vec()),
+        DigestAlgorithm::Sha512 => ("sha512", sha2::Sha512::digest(data).to_vec()),
+    };
+    let mut s = String::with_capacity(name.len() + 1 + hash.len() * 2);
+    s.push_str(name);
+    s.push(':');
+    for b in hash {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+    }
+    Ok(Digest::parse(&s)?)
+}
+
 /// `manifest.MatchesDigest`: string equality with [`manifest_digest`].
 pub fn matches_digest(manifest: &[u8], expected: &str) -> Result<bool, Error> {
     Ok(manifest_digest(manifest)?.as_str() == expected)
