@@ -37,7 +37,8 @@ pub const SIGSTORE_SET_ANNOTATION_KEY: &str = "dev.sigstore.cosign/bundle";
 /// Annotation holding a PEM certificate (`SigstoreCertificateAnnotationKey`).
 pub const SIGSTORE_CERTIFICATE_ANNOTATION_KEY: &str = "dev.sigstore.cosign/certificate";
 /// Annotation holding a PEM intermediate+root chain (`SigstoreIntermediateCertificateChainAnnotationKey`).
-pub const SIGSTORE_INTERMEDIATE_CERTIFICATE_CHAIN_ANNOTATION_KEY: &str = "dev.sigstore.cosign/chain";
+pub const SIGSTORE_INTERMEDIATE_CERTIFICATE_CHAIN_ANNOTATION_KEY: &str =
+    "dev.sigstore.cosign/chain";
 
 /// One signature of an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,11 @@ impl SigstoreSignature {
         payload: impl Into<Vec<u8>>,
         annotations: BTreeMap<String, String>,
     ) -> Self {
-        SigstoreSignature { mime_type: mime_type.into(), payload: payload.into(), annotations }
+        SigstoreSignature {
+            mime_type: mime_type.into(),
+            payload: payload.into(),
+            annotations,
+        }
     }
 
     /// `signature.SigstoreFromBlobChunk`: Go `json.Unmarshal` into `{mimeType, payload (base64), annotations}`
@@ -152,15 +157,21 @@ impl Signature {
             )));
         }
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-            return Err(Error::SignatureFormat("invalid signature format, missing newline".to_owned()));
+            return Err(Error::SignatureFormat(
+                "invalid signature format, missing newline".to_owned(),
+            ));
         };
         let (format, chunk) = (&rest[..nl], &rest[nl + 1..]);
         if let Some(&bad) = format.iter().find(|&&b| !(32..0x7f).contains(&b)) {
-            return Err(Error::SignatureFormat(format!("invalid signature format, non-ASCII byte {bad:#x}")));
+            return Err(Error::SignatureFormat(format!(
+                "invalid signature format, non-ASCII byte {bad:#x}"
+            )));
         }
         match format {
             b"simple-signing" => Ok(Signature::SimpleSigning(chunk.to_vec())),
-            b"sigstore-json" => Ok(Signature::Sigstore(SigstoreSignature::from_blob_chunk(chunk)?)),
+            b"sigstore-json" => Ok(Signature::Sigstore(SigstoreSignature::from_blob_chunk(
+                chunk,
+            )?)),
             _ => Err(Error::SignatureFormat(format!(
                 "unrecognized signature format {}",
                 go_quote(&String::from_utf8_lossy(format))
@@ -226,16 +237,43 @@ mod tests {
     #[test]
     fn from_blob_errors() {
         assert_eq!(err(b""), "empty signature blob");
-        assert_eq!(err(b"\xFFsimple-signing\nhello"), "unrecognized signature format, starting with binary 0xff");
-        assert_eq!(err(b"\x05x"), "unrecognized signature format, starting with binary 0x5");
-        assert_eq!(err(b"\x93x"), "unrecognized signature format, starting with binary 0x93");
-        assert_eq!(err(b"\x00simple-signing"), "invalid signature format, missing newline");
-        assert_eq!(err(b"\x00format\xFFname\ndata"), "invalid signature format, non-ASCII byte 0xff");
-        assert_eq!(err(b"\x00a\tb\n"), "invalid signature format, non-ASCII byte 0x9");
-        assert_eq!(err(b"\x00unknown-format\ndata"), "unrecognized signature format \"unknown-format\"");
-        assert_eq!(err(b"\x00a\"b\\\n"), r#"unrecognized signature format "a\"b\\""#);
+        assert_eq!(
+            err(b"\xFFsimple-signing\nhello"),
+            "unrecognized signature format, starting with binary 0xff"
+        );
+        assert_eq!(
+            err(b"\x05x"),
+            "unrecognized signature format, starting with binary 0x5"
+        );
+        assert_eq!(
+            err(b"\x93x"),
+            "unrecognized signature format, starting with binary 0x93"
+        );
+        assert_eq!(
+            err(b"\x00simple-signing"),
+            "invalid signature format, missing newline"
+        );
+        assert_eq!(
+            err(b"\x00format\xFFname\ndata"),
+            "invalid signature format, non-ASCII byte 0xff"
+        );
+        assert_eq!(
+            err(b"\x00a\tb\n"),
+            "invalid signature format, non-ASCII byte 0x9"
+        );
+        assert_eq!(
+            err(b"\x00unknown-format\ndata"),
+            "unrecognized signature format \"unknown-format\""
+        );
+        assert_eq!(
+            err(b"\x00a\"b\\\n"),
+            r#"unrecognized signature format "a\"b\\""#
+        );
         assert_eq!(err(b"\x00\n"), "unrecognized signature format \"\"");
-        assert_eq!(err(b"\x00sigstore-json\n&"), "invalid character '&' looking for beginning of value");
+        assert_eq!(
+            err(b"\x00sigstore-json\n&"),
+            "invalid character '&' looking for beginning of value"
+        );
         assert_eq!(
             err(b"\x00sigstore-json\n[]"),
             "json: cannot unmarshal array into Go value of type signature.sigstoreJSONRepresentation"
@@ -244,7 +282,10 @@ mod tests {
             err(b"\x00sigstore-json\n{\"mimeType\":1}"),
             "json: cannot unmarshal number into Go struct field sigstoreJSONRepresentation.mimeType of type string"
         );
-        assert_eq!(err(b"\x00sigstore-json\n{\"payload\":\"!\"}"), "illegal base64 data at input byte 0");
+        assert_eq!(
+            err(b"\x00sigstore-json\n{\"payload\":\"!\"}"),
+            "illegal base64 data at input byte 0"
+        );
         assert_eq!(
             err(b"\x00sigstore-json\n{\"payload\":[256]}"),
             "json: cannot unmarshal number 256 into Go struct field sigstoreJSONRepresentation.payload of type uint8"
@@ -261,7 +302,8 @@ mod tests {
         for b in 0u8..=255 {
             let blob = [b, 1, 2, 3];
             let r = Signature::from_blob(&blob);
-            let want = matches!(b, 0xA0..=0xA3 | 0xC8 | 0x90..=0x92 | 0x3D | 0xC4 | 0x88..=0x8B | 0xC2);
+            let want =
+                matches!(b, 0xA0..=0xA3 | 0xC8 | 0x90..=0x92 | 0x3D | 0xC4 | 0x88..=0x8B | 0xC2);
             assert_eq!(matches!(r, Ok(Signature::SimpleSigning(_))), want, "{b:#x}");
         }
     }
@@ -277,10 +319,16 @@ mod tests {
         assert_eq!(s.payload, b"hi");
         assert_eq!(
             s.annotations,
-            BTreeMap::from([("a".to_owned(), "1".to_owned()), ("b".to_owned(), String::new())])
+            BTreeMap::from([
+                ("a".to_owned(), "1".to_owned()),
+                ("b".to_owned(), String::new())
+            ])
         );
         let s = Signature::from_blob(b"\x00sigstore-json\nnull").unwrap();
-        assert_eq!(s, Signature::Sigstore(SigstoreSignature::new("", vec![], BTreeMap::new())));
+        assert_eq!(
+            s,
+            Signature::Sigstore(SigstoreSignature::new("", vec![], BTreeMap::new()))
+        );
     }
 
     #[test]
@@ -288,13 +336,19 @@ mod tests {
         let s = SigstoreSignature::new(
             "mime-type",
             b"payload".to_vec(),
-            BTreeMap::from([("c".to_owned(), "d<".to_owned()), ("a".to_owned(), "b".to_owned())]),
+            BTreeMap::from([
+                ("c".to_owned(), "d<".to_owned()),
+                ("a".to_owned(), "b".to_owned()),
+            ]),
         );
         assert_eq!(
             String::from_utf8(s.blob_chunk()).unwrap(),
             r#"{"mimeType":"mime-type","payload":"cGF5bG9hZA==","annotations":{"a":"b","c":"d\u003c"}}"#
         );
         let empty = SigstoreSignature::new("", vec![], BTreeMap::new());
-        assert_eq!(empty.blob_chunk(), br#"{"mimeType":"","payload":"","annotations":{}}"#);
+        assert_eq!(
+            empty.blob_chunk(),
+            br#"{"mimeType":"","payload":"","annotations":{}}"#
+        );
     }
 }

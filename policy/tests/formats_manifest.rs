@@ -6,16 +6,18 @@ mod formats_common;
 use containers_policy::{
     Digest, Error,
     manifest::{
-        DOCKER_V2_LIST_MEDIA_TYPE, DOCKER_V2_SCHEMA1_MEDIA_TYPE, DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE,
-        DOCKER_V2_SCHEMA2_MEDIA_TYPE, DigestAlgorithm, OCI_IMAGE_INDEX_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE,
-        guess_mime_type, manifest_digest, manifest_digest_with_algorithm, matches_digest,
+        DOCKER_V2_LIST_MEDIA_TYPE, DOCKER_V2_SCHEMA1_MEDIA_TYPE,
+        DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE, DOCKER_V2_SCHEMA2_MEDIA_TYPE, DigestAlgorithm,
+        OCI_IMAGE_INDEX_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE, guess_mime_type,
+        manifest_digest, manifest_digest_with_algorithm, matches_digest,
     },
 };
 
 const TESTDATA: &str = "internal/manifest/testdata";
 const V2S2_DIGEST: &str = "sha256:20bf21ed457b390829cdbeec8795a7bea1626991fda603e0d01b4e7f60427e55";
 const V2S1_DIGEST: &str = "sha256:7364fea9d84ee548ab67d4c46c6006289800c98de3fbf8c0a97138dfcc23f000";
-const EMPTY_SHA256: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const EMPTY_SHA256: &str =
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 fn testdata(root: &std::path::Path, name: &str) -> Vec<u8> {
     formats_common::read(root, &format!("{TESTDATA}/{name}"))
@@ -29,7 +31,10 @@ fn guess_mime_type_upstream_cases() {
         ("v2list.manifest.json", DOCKER_V2_LIST_MEDIA_TYPE),
         ("v2s1.manifest.json", DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE),
         ("v2s1-unsigned.manifest.json", DOCKER_V2_SCHEMA1_MEDIA_TYPE),
-        ("v2s1-invalid-signatures.manifest.json", DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE),
+        (
+            "v2s1-invalid-signatures.manifest.json",
+            DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE,
+        ),
         ("v2s2nomime.manifest.json", DOCKER_V2_SCHEMA2_MEDIA_TYPE),
         ("unknown-version.manifest.json", ""),
         ("non-json.manifest.json", ""),
@@ -85,10 +90,26 @@ fn digest_upstream_cases() {
         ),
     ];
     for (path, sha256, sha512) in cases {
-        let m = if path.is_empty() { Vec::new() } else { testdata(&root, path) };
+        let m = if path.is_empty() {
+            Vec::new()
+        } else {
+            testdata(&root, path)
+        };
         assert_eq!(manifest_digest(&m).unwrap().as_str(), sha256, "{path}");
-        assert_eq!(manifest_digest_with_algorithm(&m, DigestAlgorithm::Sha256).unwrap().as_str(), sha256, "{path}");
-        assert_eq!(manifest_digest_with_algorithm(&m, DigestAlgorithm::Sha512).unwrap().as_str(), sha512, "{path}");
+        assert_eq!(
+            manifest_digest_with_algorithm(&m, DigestAlgorithm::Sha256)
+                .unwrap()
+                .as_str(),
+            sha256,
+            "{path}"
+        );
+        assert_eq!(
+            manifest_digest_with_algorithm(&m, DigestAlgorithm::Sha512)
+                .unwrap()
+                .as_str(),
+            sha512,
+            "{path}"
+        );
     }
     // The signed v2s1 file's raw hash is not its digest.
     let v2s1 = testdata(&root, "v2s1.manifest.json");
@@ -100,7 +121,10 @@ fn digest_upstream_cases() {
             .to_owned(),
     );
     assert_eq!(manifest_digest(&invalid), Err(want.clone()));
-    assert_eq!(manifest_digest_with_algorithm(&invalid, DigestAlgorithm::Sha512), Err(want));
+    assert_eq!(
+        manifest_digest_with_algorithm(&invalid, DigestAlgorithm::Sha512),
+        Err(want)
+    );
 }
 
 #[test]
@@ -111,13 +135,21 @@ fn matches_digest_upstream_cases() {
         ("v2s1.manifest.json", V2S1_DIGEST.to_owned(), true),
         ("v2s2.manifest.json", V2S1_DIGEST.to_owned(), false),
         ("v2s1.manifest.json", V2S2_DIGEST.to_owned(), false),
-        ("v2s2.manifest.json", "md5:2872f31c5c1f62a694fbd20c1e85257c".to_owned(), false),
+        (
+            "v2s2.manifest.json",
+            "md5:2872f31c5c1f62a694fbd20c1e85257c".to_owned(),
+            false,
+        ),
         ("v2s2.manifest.json", format!("{V2S2_DIGEST}abc"), false),
         ("v2s2.manifest.json", V2S2_DIGEST[..20].to_owned(), false),
         ("v2s2.manifest.json", String::new(), false),
     ];
     for (path, expected, result) in cases {
-        assert_eq!(matches_digest(&testdata(&root, path), &expected), Ok(result), "{path} {expected}");
+        assert_eq!(
+            matches_digest(&testdata(&root, path), &expected),
+            Ok(result),
+            "{path} {expected}"
+        );
     }
     // Even a correct SHA256 hash is rejected if the JSON signature can't be stripped.
     let invalid = testdata(&root, "v2s1-invalid-signatures.manifest.json");
@@ -141,5 +173,8 @@ fn tampered_signed_schema1() {
     );
     // Content before formatLength changes the digest; the signatures are not verified.
     let edited = v2s1.replacen("\"name\"", "\"namf\"", 1);
-    assert_ne!(manifest_digest(edited.as_bytes()).unwrap().as_str(), V2S1_DIGEST);
+    assert_ne!(
+        manifest_digest(edited.as_bytes()).unwrap().as_str(),
+        V2S1_DIGEST
+    );
 }

@@ -11,14 +11,21 @@ use containers_policy::{
 };
 
 fn ab_cd() -> BTreeMap<String, String> {
-    BTreeMap::from([("a".to_owned(), "b".to_owned()), ("c".to_owned(), "d".to_owned())])
+    BTreeMap::from([
+        ("a".to_owned(), "b".to_owned()),
+        ("c".to_owned(), "d".to_owned()),
+    ])
 }
 
 #[test]
 fn blob_simple_signing() {
     let root = fixtures_or_skip!();
     let data = formats_common::read(&root, "internal/signature/testdata/simple.signature");
-    assert_eq!(data.first(), Some(&0xA3), "simple.signature must resolve to image.signature");
+    assert_eq!(
+        data.first(),
+        Some(&0xA3),
+        "simple.signature must resolve to image.signature"
+    );
     let sig = Signature::SimpleSigning(data.clone());
     let blob = sig.to_blob();
     assert_eq!(blob, data);
@@ -48,10 +55,22 @@ fn blob_sigstore() {
 fn from_blob_invalid() {
     for (blob, msg) in [
         (&b""[..], "empty signature blob"),
-        (b"\xFFsimple-signing\nhello", "unrecognized signature format, starting with binary 0xff"),
-        (b"\x00simple-signing", "invalid signature format, missing newline"),
-        (b"\x00format\xFFname\ndata", "invalid signature format, non-ASCII byte 0xff"),
-        (b"\x00unknown-format\ndata", "unrecognized signature format \"unknown-format\""),
+        (
+            b"\xFFsimple-signing\nhello",
+            "unrecognized signature format, starting with binary 0xff",
+        ),
+        (
+            b"\x00simple-signing",
+            "invalid signature format, missing newline",
+        ),
+        (
+            b"\x00format\xFFname\ndata",
+            "invalid signature format, non-ASCII byte 0xff",
+        ),
+        (
+            b"\x00unknown-format\ndata",
+            "unrecognized signature format \"unknown-format\"",
+        ),
     ] {
         let err = Signature::from_blob(blob).unwrap_err();
         assert_eq!(err.to_string(), msg);
@@ -66,18 +85,29 @@ fn unsupported_format_error() {
         "unsupported signature format simple-signing"
     );
     assert_eq!(
-        Signature::Sigstore(SigstoreSignature::new("mime-type", Vec::new(), BTreeMap::new())).unsupported_format_message(),
+        Signature::Sigstore(SigstoreSignature::new(
+            "mime-type",
+            Vec::new(),
+            BTreeMap::new()
+        ))
+        .unsupported_format_message(),
         "unsupported signature format sigstore-json"
     );
 }
 
 #[test]
 fn sigstore_from_blob_chunk() {
-    let json = br#"{"mimeType":"mime-type","payload":"cGF5bG9hZA==", "annotations":{"a":"b","c":"d"}}"#;
+    let json =
+        br#"{"mimeType":"mime-type","payload":"cGF5bG9hZA==", "annotations":{"a":"b","c":"d"}}"#;
     let s = SigstoreSignature::from_blob_chunk(json).unwrap();
-    assert_eq!(s, SigstoreSignature::new("mime-type", b"payload".to_vec(), ab_cd()));
     assert_eq!(
-        SigstoreSignature::from_blob_chunk(b"&").unwrap_err().to_string(),
+        s,
+        SigstoreSignature::new("mime-type", b"payload".to_vec(), ab_cd())
+    );
+    assert_eq!(
+        SigstoreSignature::from_blob_chunk(b"&")
+            .unwrap_err()
+            .to_string(),
         "invalid character '&' looking for beginning of value"
     );
 }
@@ -86,9 +116,10 @@ fn sigstore_from_blob_chunk() {
 fn sigstore_blob_chunk() {
     let s = SigstoreSignature::new("mime-type", b"payload".to_vec(), ab_cd());
     let got: serde_json::Value = serde_json::from_slice(&s.blob_chunk()).unwrap();
-    let want: serde_json::Value =
-        serde_json::from_str(r#"{"mimeType":"mime-type","payload":"cGF5bG9hZA==", "annotations":{"a":"b","c":"d"}}"#)
-            .unwrap();
+    let want: serde_json::Value = serde_json::from_str(
+        r#"{"mimeType":"mime-type","payload":"cGF5bG9hZA==", "annotations":{"a":"b","c":"d"}}"#,
+    )
+    .unwrap();
     assert_eq!(got, want);
 }
 
@@ -133,12 +164,18 @@ fn fixture_blobs() {
             );
         } else if rel.contains("cosign") {
             let sig = parsed.unwrap_or_else(|e| panic!("{rel}: {e}"));
-            let s = sig.as_sigstore().unwrap_or_else(|| panic!("{rel} is not sigstore"));
+            let s = sig
+                .as_sigstore()
+                .unwrap_or_else(|| panic!("{rel} is not sigstore"));
             if rel.contains("other-attachment") {
                 assert_eq!(s.mime_type, "text/plain", "{rel}");
             } else {
                 assert_eq!(s.mime_type, SIGSTORE_SIGNATURE_MIME_TYPE, "{rel}");
-                assert!(s.annotations.contains_key("dev.cosignproject.cosign/signature"), "{rel}");
+                assert!(
+                    s.annotations
+                        .contains_key("dev.cosignproject.cosign/signature"),
+                    "{rel}"
+                );
             }
             assert!(!s.payload.is_empty(), "{rel}");
             // Ours are byte-identical to Go's json.Marshal output (some fixture files add a final newline).
@@ -153,5 +190,8 @@ fn fixture_blobs() {
             simple += 1;
         }
     }
-    assert!(simple > 10 && sigstore > 8, "simple {simple}, sigstore {sigstore}");
+    assert!(
+        simple > 10 && sigstore > 8,
+        "simple {simple}, sigstore {sigstore}"
+    );
 }

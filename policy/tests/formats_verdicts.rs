@@ -2,7 +2,9 @@
 
 mod formats_common;
 
-use containers_policy::manifest::{DigestAlgorithm, manifest_digest, manifest_digest_with_algorithm, matches_digest};
+use containers_policy::manifest::{
+    DigestAlgorithm, manifest_digest, manifest_digest_with_algorithm, matches_digest,
+};
 use serde_json::Value;
 
 fn manifest_bytes(root: &std::path::Path, spec: &Value) -> Vec<u8> {
@@ -33,9 +35,14 @@ fn digest_cases() {
         match case["level"].as_str().unwrap() {
             "manifest" => match expected {
                 "digest" => {
-                    assert_eq!(manifest_digest(&m).unwrap().as_str(), case["digest"].as_str().unwrap(), "{name}");
+                    assert_eq!(
+                        manifest_digest(&m).unwrap().as_str(),
+                        case["digest"].as_str().unwrap(),
+                        "{name}"
+                    );
                     if let Some(sha512) = case.get("sha512").and_then(Value::as_str) {
-                        let d = manifest_digest_with_algorithm(&m, DigestAlgorithm::Sha512).unwrap();
+                        let d =
+                            manifest_digest_with_algorithm(&m, DigestAlgorithm::Sha512).unwrap();
                         assert_eq!(d.as_str(), sha512, "{name}");
                     }
                 }

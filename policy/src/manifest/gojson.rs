@@ -101,7 +101,11 @@ impl Scanner {
                     if is_space(c) {
                         return Ok(());
                     }
-                    st = if c == b']' { St::EndValue } else { St::BeginValue };
+                    st = if c == b']' {
+                        St::EndValue
+                    } else {
+                        St::BeginValue
+                    };
                 }
                 St::BeginValue => {
                     if is_space(c) {
@@ -230,7 +234,11 @@ impl Scanner {
                     if !c.is_ascii_hexdigit() {
                         return Err(Self::err(c, "in \\u hexadecimal character escape"));
                     }
-                    self.state = if k == 3 { St::InString } else { St::EscU(k + 1) };
+                    self.state = if k == 3 {
+                        St::InString
+                    } else {
+                        St::EscU(k + 1)
+                    };
                     return Ok(());
                 }
                 St::Neg => {
@@ -307,7 +315,11 @@ impl Scanner {
                             &format!("in literal {name} (expecting {})", quote_char(want)),
                         ));
                     }
-                    self.state = if pos + 1 == word.len() { St::EndValue } else { St::Lit(word, pos + 1) };
+                    self.state = if pos + 1 == word.len() {
+                        St::EndValue
+                    } else {
+                        St::Lit(word, pos + 1)
+                    };
                     return Ok(());
                 }
             }
@@ -317,7 +329,11 @@ impl Scanner {
 
 /// Go's `checkValid`: the whole input must be one JSON value; the error is Go's `SyntaxError` text.
 pub(crate) fn check_valid(data: &[u8]) -> Result<(), String> {
-    let mut s = Scanner { state: St::BeginValue, stack: Vec::new(), end_top: false };
+    let mut s = Scanner {
+        state: St::BeginValue,
+        stack: Vec::new(),
+        end_top: false,
+    };
     for &c in data {
         s.step(c)?;
     }
@@ -354,7 +370,9 @@ pub(crate) fn unquote(raw: &[u8]) -> String {
                     };
                     if (0xd800..0xe000).contains(&r) {
                         if (0xd800..0xdc00).contains(&r) {
-                            if let Some(r2) = getu4(raw, i + 6).filter(|r2| (0xdc00..0xe000).contains(r2)) {
+                            if let Some(r2) =
+                                getu4(raw, i + 6).filter(|r2| (0xdc00..0xe000).contains(r2))
+                            {
                                 let cp = 0x10000 + ((r - 0xd800) << 10) + (r2 - 0xdc00);
                                 out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
                                 i += 12;
@@ -389,7 +407,10 @@ pub(crate) fn unquote(raw: &[u8]) -> String {
             0xf0..=0xf7 => 4,
             _ => 1,
         };
-        match raw.get(i..i + width).and_then(|b| std::str::from_utf8(b).ok()) {
+        match raw
+            .get(i..i + width)
+            .and_then(|b| std::str::from_utf8(b).ok())
+        {
             Some(s) => {
                 out.push_str(s);
                 i += width;
@@ -461,7 +482,9 @@ pub(crate) enum Ctx<'a> {
 pub(crate) fn type_error(value: &str, ctx: Ctx<'_>, ty: &str) -> String {
     match ctx {
         Ctx::Top => format!("json: cannot unmarshal {value} into Go value of type {ty}"),
-        Ctx::Field(s, f) => format!("json: cannot unmarshal {value} into Go struct field {s}.{f} of type {ty}"),
+        Ctx::Field(s, f) => {
+            format!("json: cannot unmarshal {value} into Go struct field {s}.{f} of type {ty}")
+        }
     }
 }
 
@@ -584,11 +607,9 @@ impl<'a> Cursor<'a> {
                 }
                 b'-' | b'0'..=b'9' => {
                     let s = self.i;
-                    while self
-                        .b
-                        .get(self.i)
-                        .is_some_and(|&c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                    {
+                    while self.b.get(self.i).is_some_and(|&c| {
+                        matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    }) {
                         self.i += 1;
                     }
                     on_number(std::str::from_utf8(&self.b[s..self.i]).unwrap_or("0"));
@@ -658,7 +679,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// Decodes a Go `int`/`int64` field: `null` leaves `target` unchanged.
-    pub(crate) fn int_into(&mut self, target: &mut i64, ctx: Ctx<'_>, ty: &str) -> Result<(), String> {
+    pub(crate) fn int_into(
+        &mut self,
+        target: &mut i64,
+        ctx: Ctx<'_>,
+        ty: &str,
+    ) -> Result<(), String> {
         match self.peek() {
             b'-' | b'0'..=b'9' => {
                 let raw = self.skip_value();
@@ -750,7 +776,9 @@ impl<'a> Cursor<'a> {
         match self.peek() {
             b'"' => {
                 let s = self.string();
-                go_base64_decode(s.as_bytes(), false).map(Some).map_err(|at| base64_error(at))
+                go_base64_decode(s.as_bytes(), false)
+                    .map(Some)
+                    .map_err(base64_error)
             }
             b'[' => {
                 self.open();
@@ -766,7 +794,11 @@ impl<'a> Cursor<'a> {
                             match s.parse::<u8>() {
                                 Ok(n) => v = n,
                                 _ => {
-                                    first_err.get_or_insert(type_error(&format!("number {s}"), ctx, "uint8"));
+                                    first_err.get_or_insert(type_error(
+                                        &format!("number {s}"),
+                                        ctx,
+                                        "uint8",
+                                    ));
                                 }
                             }
                         }
@@ -876,7 +908,10 @@ pub(crate) fn go_base64_decode(src: &[u8], url: bool) -> Result<Vec<u8>, usize> 
             dlen = j;
             break;
         }
-        let val = (u32::from(dbuf[0]) << 18) | (u32::from(dbuf[1]) << 12) | (u32::from(dbuf[2]) << 6) | u32::from(dbuf[3]);
+        let val = (u32::from(dbuf[0]) << 18)
+            | (u32::from(dbuf[1]) << 12)
+            | (u32::from(dbuf[2]) << 6)
+            | u32::from(dbuf[3]);
         let bytes = [(val >> 16) as u8, (val >> 8) as u8, val as u8];
         out.extend_from_slice(&bytes[..dlen - 1]);
         if let Some(at) = trailing {
@@ -927,31 +962,77 @@ mod tests {
             (b"&", "invalid character '&' looking for beginning of value"),
             (b"{", "unexpected end of JSON input"),
             (b"{\"a\" 1}", "invalid character '1' after object key"),
-            (b"{\"a\":1 2}", "invalid character '2' after object key:value pair"),
+            (
+                b"{\"a\":1 2}",
+                "invalid character '2' after object key:value pair",
+            ),
             (b"[1 2]", "invalid character '2' after array element"),
-            (b"{1:2}", "invalid character '1' looking for beginning of object key string"),
+            (
+                b"{1:2}",
+                "invalid character '1' looking for beginning of object key string",
+            ),
             (b"{} x", "invalid character 'x' after top-level value"),
-            (b"tru", "invalid character ' ' in literal true (expecting 'e')"),
-            (b"nul!", "invalid character '!' in literal null (expecting 'l')"),
+            (
+                b"tru",
+                "invalid character ' ' in literal true (expecting 'e')",
+            ),
+            (
+                b"nul!",
+                "invalid character '!' in literal null (expecting 'l')",
+            ),
             (b"-", "invalid character ' ' in numeric literal"),
-            (b"1.", "invalid character ' ' after decimal point in numeric literal"),
-            (b"1e+", "invalid character ' ' in exponent of numeric literal"),
+            (
+                b"1.",
+                "invalid character ' ' after decimal point in numeric literal",
+            ),
+            (
+                b"1e+",
+                "invalid character ' ' in exponent of numeric literal",
+            ),
             (b"\"\\x\"", "invalid character 'x' in string escape code"),
-            (b"\"\\u12g\"", "invalid character 'g' in \\u hexadecimal character escape"),
+            (
+                b"\"\\u12g\"",
+                "invalid character 'g' in \\u hexadecimal character escape",
+            ),
             (b"\"\x01\"", "invalid character '\\x01' in string literal"),
-            (b"\xff", "invalid character '\u{ff}' looking for beginning of value"),
-            (b"\x80", "invalid character '\\u0080' looking for beginning of value"),
-            (b"'", "invalid character '\\'' looking for beginning of value"),
+            (
+                b"\xff",
+                "invalid character '\u{ff}' looking for beginning of value",
+            ),
+            (
+                b"\x80",
+                "invalid character '\\u0080' looking for beginning of value",
+            ),
+            (
+                b"'",
+                "invalid character '\\'' looking for beginning of value",
+            ),
             (b"01", "invalid character '1' after top-level value"),
         ];
         for (input, want) in cases {
-            assert_eq!(check_valid(input).unwrap_err(), *want, "{:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                check_valid(input).unwrap_err(),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
         }
-        for ok in [&b"{}"[..], b" [ ] ", b"1", b"-0.5e+3", b"\"\\ud800\"", b"null", b"{\"a\":[1,{\"b\":null}]}"] {
+        for ok in [
+            &b"{}"[..],
+            b" [ ] ",
+            b"1",
+            b"-0.5e+3",
+            b"\"\\ud800\"",
+            b"null",
+            b"{\"a\":[1,{\"b\":null}]}",
+        ] {
             assert!(check_valid(ok).is_ok(), "{:?}", String::from_utf8_lossy(ok));
         }
         let deep = "[".repeat(10001);
-        assert_eq!(check_valid(deep.as_bytes()).unwrap_err(), "invalid character '[' exceeded max depth");
+        assert_eq!(
+            check_valid(deep.as_bytes()).unwrap_err(),
+            "invalid character '[' exceeded max depth"
+        );
         let ok_deep = format!("{}{}", "[".repeat(10000), "]".repeat(10000));
         assert!(check_valid(ok_deep.as_bytes()).is_ok());
     }
@@ -978,8 +1059,14 @@ mod tests {
 
     #[test]
     fn base64_like_go() {
-        assert_eq!(go_base64_decode(b"cGF5bG9hZA==", false), Ok(b"payload".to_vec()));
-        assert_eq!(go_base64_decode(b"cGF5\nbG9h\r\nZA==", false), Ok(b"payload".to_vec()));
+        assert_eq!(
+            go_base64_decode(b"cGF5bG9hZA==", false),
+            Ok(b"payload".to_vec())
+        );
+        assert_eq!(
+            go_base64_decode(b"cGF5\nbG9h\r\nZA==", false),
+            Ok(b"payload".to_vec())
+        );
         assert_eq!(go_base64_decode(b"", false), Ok(vec![]));
         assert_eq!(go_base64_decode(b"cGF5bG9hZA", false), Err(8));
         assert_eq!(go_base64_decode(b"cGF5bG9hZA=", false), Err(11));

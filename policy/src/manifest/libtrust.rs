@@ -33,14 +33,16 @@ pub(super) fn pretty_signature_payload(content: &[u8]) -> Result<Vec<u8>, String
         }
     }
     let sig_message = sig_message.ok_or_else(|| "missing signature key".to_owned())?;
-    let blocks = parse_blocks(sig_message).map_err(|e| format!("error unmarshalling signatures: {e}"))?;
+    let blocks =
+        parse_blocks(sig_message).map_err(|e| format!("error unmarshalling signatures: {e}"))?;
 
     let mut format_length: i64 = 0;
     let mut format_tail: Vec<u8> = Vec::new();
     for block in &blocks {
-        let protected = jose_base64url_decode(&block.protected).map_err(|e| format!("base64 decode error: {e}"))?;
-        let header =
-            decode_interface_map(&protected).map_err(|e| format!("error unmarshalling protected header: {e}"))?;
+        let protected = jose_base64url_decode(&block.protected)
+            .map_err(|e| format!("base64 decode error: {e}"))?;
+        let header = decode_interface_map(&protected)
+            .map_err(|e| format!("error unmarshalling protected header: {e}"))?;
         let length = match header.get("formatLength") {
             Some(JVal::Num(f)) => go_float_to_int(*f),
             _ => return Err("missing formatted length".to_owned()),
@@ -49,7 +51,8 @@ pub(super) fn pretty_signature_payload(content: &[u8]) -> Result<Vec<u8>, String
             Some(JVal::Str(s)) => s,
             _ => return Err("missing formatted tail".to_owned()),
         };
-        let tail = jose_base64url_decode(encoded_tail).map_err(|e| format!("base64 decode error on tail: {e}"))?;
+        let tail = jose_base64url_decode(encoded_tail)
+            .map_err(|e| format!("base64 decode error on tail: {e}"))?;
         if format_length == 0 {
             format_length = length;
         } else if format_length != length {
@@ -61,7 +64,8 @@ pub(super) fn pretty_signature_payload(content: &[u8]) -> Result<Vec<u8>, String
             return Err("conflicting format tail".to_owned());
         }
         if let Some(jwk) = block.jwk {
-            unmarshal_public_key_jwk(jwk).map_err(|e| format!("error unmarshalling public key: {e}"))?;
+            unmarshal_public_key_jwk(jwk)
+                .map_err(|e| format!("error unmarshalling public key: {e}"))?;
         }
     }
     // libtrust panics on a negative length; report it like an overlong one.
@@ -81,7 +85,13 @@ fn parse_blocks(raw: &[u8]) -> Result<Vec<Block<'_>>, String> {
     match c.peek() {
         b'n' => return Ok(Vec::new()),
         b'[' => c.open(),
-        k => return Err(gojson::type_error(gojson::kind_name(k), Ctx::Top, "[]libtrust.jsParsedSignature")),
+        k => {
+            return Err(gojson::type_error(
+                gojson::kind_name(k),
+                Ctx::Top,
+                "[]libtrust.jsParsedSignature",
+            ));
+        }
     }
     let mut blocks = Vec::new();
     while c.next_elem() {
@@ -99,13 +109,22 @@ fn parse_blocks(raw: &[u8]) -> Result<Vec<Block<'_>>, String> {
                         let mut ignored = String::new();
                         c.string_into(&mut ignored, Ctx::Field("jsParsedSignature", "signature"))?;
                     } else if gojson::field_matches(&k, "protected") {
-                        c.string_into(&mut block.protected, Ctx::Field("jsParsedSignature", "protected"))?;
+                        c.string_into(
+                            &mut block.protected,
+                            Ctx::Field("jsParsedSignature", "protected"),
+                        )?;
                     } else {
                         c.skip_value();
                     }
                 }
             }
-            k => return Err(gojson::type_error(gojson::kind_name(k), Ctx::Top, "libtrust.jsParsedSignature")),
+            k => {
+                return Err(gojson::type_error(
+                    gojson::kind_name(k),
+                    Ctx::Top,
+                    "libtrust.jsParsedSignature",
+                ));
+            }
         }
         blocks.push(block);
     }
@@ -158,7 +177,13 @@ fn decode_interface_map(data: &[u8]) -> Result<HashMap<String, JVal>, String> {
     match c.peek() {
         b'n' => return Ok(map),
         b'{' => c.open(),
-        k => return Err(gojson::type_error(gojson::kind_name(k), Ctx::Top, "map[string]interface {}")),
+        k => {
+            return Err(gojson::type_error(
+                gojson::kind_name(k),
+                Ctx::Top,
+                "map[string]interface {}",
+            ));
+        }
     }
     while let Some(k) = c.next_key() {
         let v = match c.peek() {
@@ -168,7 +193,13 @@ fn decode_interface_map(data: &[u8]) -> Result<HashMap<String, JVal>, String> {
                 let s = std::str::from_utf8(raw).unwrap_or("");
                 match s.parse::<f64>() {
                     Ok(f) if f.is_finite() => JVal::Num(f),
-                    _ => return Err(gojson::type_error(&format!("number {s}"), Ctx::Top, "float64")),
+                    _ => {
+                        return Err(gojson::type_error(
+                            &format!("number {s}"),
+                            Ctx::Top,
+                            "float64",
+                        ));
+                    }
                 }
             }
             _ => {
@@ -184,7 +215,11 @@ fn decode_interface_map(data: &[u8]) -> Result<HashMap<String, JVal>, String> {
 /// Go's `int(float64)` on amd64: truncation, out-of-range values become `math.MinInt64`.
 fn go_float_to_int(f: f64) -> i64 {
     const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    if f.is_nan() || f >= LIMIT || f < -LIMIT { i64::MIN } else { f as i64 }
+    if !(-LIMIT..LIMIT).contains(&f) {
+        i64::MIN
+    } else {
+        f as i64
+    }
 }
 
 /// libtrust `joseBase64UrlDecode`: spaces and newlines removed, missing padding added.
@@ -209,12 +244,16 @@ fn string_from_map<'m>(m: &'m HashMap<String, JVal>, key: &str) -> Result<&'m st
 
 /// libtrust `UnmarshalPublicKeyJWK`, keeping only success or the error text.
 fn unmarshal_public_key_jwk(data: &[u8]) -> Result<(), String> {
-    let jwk = decode_interface_map(data).map_err(|e| format!("decoding JWK Public Key JSON data: {e}\n"))?;
+    let jwk = decode_interface_map(data)
+        .map_err(|e| format!("decoding JWK Public Key JSON data: {e}\n"))?;
     let kty = string_from_map(&jwk, "kty").map_err(|e| format!("JWK Public Key type: {e}"))?;
     match kty {
         "EC" => ec_public_key_from_map(&jwk),
         "RSA" => rsa_public_key_from_map(&jwk),
-        other => Err(format!("JWK Public Key type not supported: {}\n", go_quote(other))),
+        other => Err(format!(
+            "JWK Public Key type not supported: {}\n",
+            go_quote(other)
+        )),
     }
 }
 
@@ -245,12 +284,18 @@ const P521: Curve = Curve {
 };
 
 fn ec_public_key_from_map(jwk: &HashMap<String, JVal>) -> Result<(), String> {
-    let crv = string_from_map(jwk, "crv").map_err(|e| format!("JWK EC Public Key curve identifier: {e}"))?;
+    let crv = string_from_map(jwk, "crv")
+        .map_err(|e| format!("JWK EC Public Key curve identifier: {e}"))?;
     let curve = match crv {
         "P-256" => &P256,
         "P-384" => &P384,
         "P-521" => &P521,
-        other => return Err(format!("JWK EC Public Key curve identifier not supported: {}\n", go_quote(other))),
+        other => {
+            return Err(format!(
+                "JWK EC Public Key curve identifier not supported: {}\n",
+                go_quote(other)
+            ));
+        }
     };
     let coordinate = |name: &str, what: &str| -> Result<Vec<u8>, String> {
         let s = string_from_map(jwk, name).map_err(|e| format!("JWK EC Public Key {what}: {e}"))?;
@@ -364,7 +409,10 @@ fn ec_key_id(curve: &Curve, x: &[u8], y: &[u8]) -> String {
 }
 
 fn rsa_key_id(n: &[u8], e: u32) -> String {
-    let mut alg = der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
+    let mut alg = der(
+        0x06,
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+    );
     alg.extend_from_slice(&[0x05, 0x00]);
     let mut key = der_uint(n);
     key.extend_from_slice(&der_uint(&e.to_be_bytes()));
@@ -390,7 +438,12 @@ fn from_hex(s: &str) -> Vec<u64> {
     let bytes: Vec<u8> = s
         .as_bytes()
         .chunks(2)
-        .map(|p| std::str::from_utf8(p).ok().and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0))
+        .map(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .unwrap_or(0)
+        })
         .collect();
     from_be(&bytes)
 }
@@ -405,7 +458,9 @@ fn cmp(a: &[u64], b: &[u64]) -> Ordering {
     let (mut a, mut b) = (a.to_vec(), b.to_vec());
     trim(&mut a);
     trim(&mut b);
-    a.len().cmp(&b.len()).then_with(|| a.iter().rev().cmp(b.iter().rev()))
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.iter().rev().cmp(b.iter().rev()))
 }
 
 fn add(a: &[u64], b: &[u64]) -> Vec<u64> {
@@ -413,7 +468,9 @@ fn add(a: &[u64], b: &[u64]) -> Vec<u64> {
     let mut out = Vec::with_capacity(n + 1);
     let mut carry = 0u128;
     for i in 0..n {
-        let s = u128::from(a.get(i).copied().unwrap_or(0)) + u128::from(b.get(i).copied().unwrap_or(0)) + carry;
+        let s = u128::from(a.get(i).copied().unwrap_or(0))
+            + u128::from(b.get(i).copied().unwrap_or(0))
+            + carry;
         out.push(s as u64);
         carry = s >> 64;
     }
@@ -426,8 +483,8 @@ fn add(a: &[u64], b: &[u64]) -> Vec<u64> {
 fn sub(a: &[u64], b: &[u64]) -> Vec<u64> {
     let mut out = Vec::with_capacity(a.len());
     let mut borrow = 0i128;
-    for i in 0..a.len() {
-        let mut d = i128::from(a[i]) - i128::from(b.get(i).copied().unwrap_or(0)) - borrow;
+    for (i, &x) in a.iter().enumerate() {
+        let mut d = i128::from(x) - i128::from(b.get(i).copied().unwrap_or(0)) - borrow;
         borrow = 0;
         if d < 0 {
             d += 1i128 << 64;
@@ -486,7 +543,10 @@ fn modp(a: &[u64], p: &[u64]) -> Vec<u64> {
 fn on_curve(curve: &Curve, x: &[u8], y: &[u8]) -> bool {
     let (p, b) = (from_hex(curve.p), from_hex(curve.b));
     let (x, y) = (from_be(x), from_be(y));
-    if cmp(&x, &p) != Ordering::Less || cmp(&y, &p) != Ordering::Less || (x.is_empty() && y.is_empty()) {
+    if cmp(&x, &p) != Ordering::Less
+        || cmp(&y, &p) != Ordering::Less
+        || (x.is_empty() && y.is_empty())
+    {
         return false;
     }
     let lhs = modp(&mul(&y, &y), &p);
@@ -504,7 +564,10 @@ mod tests {
     fn fixture_ec_key_id() {
         let x = jose_base64url_decode("ReC5c0J9tgXSdUL4_xzEt5RsD8kFt2wWSgJcpAcOQx8").unwrap();
         let y = jose_base64url_decode("3sBGEqQ3ZMeqPKwQBAadN2toOUEASha18xa0WwsDF-M").unwrap();
-        assert_eq!(ec_key_id(&P256, &x, &y), "OZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT");
+        assert_eq!(
+            ec_key_id(&P256, &x, &y),
+            "OZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT"
+        );
         let mut bad = y.clone();
         bad[31] ^= 1;
         assert_eq!(ec_key_id(&P256, &x, &bad), "");
@@ -515,8 +578,14 @@ mod tests {
         assert_eq!(jose_base64url_decode("Cn0").unwrap(), b"\n}");
         assert_eq!(jose_base64url_decode("Cn0=").unwrap(), b"\n}");
         assert_eq!(jose_base64url_decode("C n\n0").unwrap(), b"\n}");
-        assert_eq!(jose_base64url_decode("Cn0==").unwrap_err(), "illegal base64url string");
-        assert_eq!(jose_base64url_decode("C+0=").unwrap_err(), "illegal base64 data at input byte 1");
+        assert_eq!(
+            jose_base64url_decode("Cn0==").unwrap_err(),
+            "illegal base64url string"
+        );
+        assert_eq!(
+            jose_base64url_decode("C+0=").unwrap_err(),
+            "illegal base64 data at input byte 1"
+        );
     }
 
     #[test]

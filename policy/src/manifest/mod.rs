@@ -22,28 +22,38 @@ mod libtrust;
 use gojson::{Ctx, Cursor};
 
 /// Docker manifest schema 1 (unsigned).
-pub const DOCKER_V2_SCHEMA1_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v1+json";
+pub const DOCKER_V2_SCHEMA1_MEDIA_TYPE: &str =
+    "application/vnd.docker.distribution.manifest.v1+json";
 /// Docker manifest schema 1 with a JWS signature.
-pub const DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+pub const DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE: &str =
+    "application/vnd.docker.distribution.manifest.v1+prettyjws";
 /// Docker manifest schema 2.
-pub const DOCKER_V2_SCHEMA2_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const DOCKER_V2_SCHEMA2_MEDIA_TYPE: &str =
+    "application/vnd.docker.distribution.manifest.v2+json";
 /// Docker schema 2 config blob.
-pub const DOCKER_V2_SCHEMA2_CONFIG_MEDIA_TYPE: &str = "application/vnd.docker.container.image.v1+json";
+pub const DOCKER_V2_SCHEMA2_CONFIG_MEDIA_TYPE: &str =
+    "application/vnd.docker.container.image.v1+json";
 /// Docker schema 2 gzip layer.
-pub const DOCKER_V2_SCHEMA2_LAYER_MEDIA_TYPE: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+pub const DOCKER_V2_SCHEMA2_LAYER_MEDIA_TYPE: &str =
+    "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// Docker schema 2 zstd layer.
-pub const DOCKER_V2_SCHEMA2_LAYER_MEDIA_TYPE_ZSTD: &str = "application/vnd.docker.image.rootfs.diff.tar.zst";
+pub const DOCKER_V2_SCHEMA2_LAYER_MEDIA_TYPE_ZSTD: &str =
+    "application/vnd.docker.image.rootfs.diff.tar.zst";
 /// Docker schema 2 uncompressed layer.
-pub const DOCKER_V2_SCHEMA_LAYER_MEDIA_TYPE_UNCOMPRESSED: &str = "application/vnd.docker.image.rootfs.diff.tar";
+pub const DOCKER_V2_SCHEMA_LAYER_MEDIA_TYPE_UNCOMPRESSED: &str =
+    "application/vnd.docker.image.rootfs.diff.tar";
 /// Docker manifest list (schema 2).
-pub const DOCKER_V2_LIST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const DOCKER_V2_LIST_MEDIA_TYPE: &str =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
 /// Docker schema 2 foreign layer.
-pub const DOCKER_V2_SCHEMA2_FOREIGN_LAYER_MEDIA_TYPE: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar";
+pub const DOCKER_V2_SCHEMA2_FOREIGN_LAYER_MEDIA_TYPE: &str =
+    "application/vnd.docker.image.rootfs.foreign.diff.tar";
 /// Docker schema 2 gzipped foreign layer.
 pub const DOCKER_V2_SCHEMA2_FOREIGN_LAYER_MEDIA_TYPE_GZIP: &str =
     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 /// CNCF seccomp profile config.
-pub const CNCF_SECCOMP_PROFILE_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.seccomp-profile.config.v1+json";
+pub const CNCF_SECCOMP_PROFILE_CONFIG_MEDIA_TYPE: &str =
+    "application/vnd.cncf.seccomp-profile.config.v1+json";
 /// OCI image manifest.
 pub const OCI_IMAGE_MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// OCI image index.
@@ -89,9 +99,14 @@ fn decode_meta(m: &[u8]) -> Option<Meta> {
 }
 
 fn recognized_media_type(t: &str) -> Option<&'static str> {
-    [DOCKER_V2_SCHEMA2_MEDIA_TYPE, DOCKER_V2_LIST_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE]
-        .into_iter()
-        .find(|&r| r == t)
+    [
+        DOCKER_V2_SCHEMA2_MEDIA_TYPE,
+        DOCKER_V2_LIST_MEDIA_TYPE,
+        OCI_IMAGE_MANIFEST_MEDIA_TYPE,
+        OCI_IMAGE_INDEX_MEDIA_TYPE,
+    ]
+    .into_iter()
+    .find(|&r| r == t)
 }
 
 /// `manifest.GuessMIMEType`: the MIME type of a manifest if it is recognized, `""` if unknown.
@@ -319,7 +334,10 @@ pub enum DigestAlgorithm {
 /// assert!(d.as_str().starts_with("sha512:cf83e135"));
 /// # Ok::<(), containers_policy::Error>(())
 /// ```
-pub fn manifest_digest_with_algorithm(manifest: &[u8], algorithm: DigestAlgorithm) -> Result<Digest, Error> {
+pub fn manifest_digest_with_algorithm(
+    manifest: &[u8],
+    algorithm: DigestAlgorithm,
+) -> Result<Digest, Error> {
     use sha2::Digest as _;
     let stripped;
     let data = if is_signed_schema1(manifest) {
@@ -377,7 +395,8 @@ mod tests {
 
     fn signed(signatures: &str) -> Vec<u8> {
         // A signed manifest whose payload is SIGNED_PREFIX (formatLength 29 + tail "}").
-        format!("{{\"schemaVersion\":1,\"name\":\"x\",\n\"signatures\": {signatures}}}").into_bytes()
+        format!("{{\"schemaVersion\":1,\"name\":\"x\",\n\"signatures\": {signatures}}}")
+            .into_bytes()
     }
 
     fn protected(json: &str) -> String {
@@ -389,21 +408,30 @@ mod tests {
     fn jws_stripping() {
         let p = protected(r#"{"formatLength":29,"formatTail":"fQ"}"#);
         let m = signed(&format!(r#"[{{"protected":"{p}"}}]"#));
-        assert_eq!(manifest_digest(&m).unwrap(), Digest::sha256_of(SIGNED_PREFIX.as_bytes()));
+        assert_eq!(
+            manifest_digest(&m).unwrap(),
+            Digest::sha256_of(SIGNED_PREFIX.as_bytes())
+        );
         // Padding is optional, entries agree.
         let p2 = {
             use base64::Engine as _;
-            base64::engine::general_purpose::URL_SAFE.encode(r#"{"formatLength":29, "formatTail":"fQ=="}"#)
+            base64::engine::general_purpose::URL_SAFE
+                .encode(r#"{"formatLength":29, "formatTail":"fQ=="}"#)
         };
         assert!(p2.ends_with('='));
-        let m = signed(&format!(r#"[{{"protected":"{p}"}}, {{"protected":"{p2}"}}]"#));
-        assert_eq!(manifest_digest(&m).unwrap(), Digest::sha256_of(SIGNED_PREFIX.as_bytes()));
+        let m = signed(&format!(
+            r#"[{{"protected":"{p}"}}, {{"protected":"{p2}"}}]"#
+        ));
+        assert_eq!(
+            manifest_digest(&m).unwrap(),
+            Digest::sha256_of(SIGNED_PREFIX.as_bytes())
+        );
         // Empty / null signature arrays strip everything.
         for s in ["[]", "null"] {
             let mut m = signed(s);
             if s == "null" {
                 // GuessMIMEType needs a non-null `signatures` (case-insensitive, last wins).
-                m = format!(r#"{{"schemaVersion":1,"signatures":null,"Signatures":[]}}"#).into_bytes();
+                m = br#"{"schemaVersion":1,"signatures":null,"Signatures":[]}"#.to_vec();
             }
             assert_eq!(manifest_digest(&m).unwrap(), Digest::sha256_of(b""), "{s}");
         }
@@ -429,8 +457,14 @@ mod tests {
                 r#"[{"header": {"alg": true}}]"#.to_owned(),
                 "error unmarshalling signatures: json: cannot unmarshal bool into Go struct field jsParsedHeader.header.alg of type string",
             ),
-            (r#"[{"protected": "a"}]"#.to_owned(), "base64 decode error: illegal base64url string"),
-            (r#"[{"protected": "a*"}]"#.to_owned(), "base64 decode error: illegal base64 data at input byte 1"),
+            (
+                r#"[{"protected": "a"}]"#.to_owned(),
+                "base64 decode error: illegal base64url string",
+            ),
+            (
+                r#"[{"protected": "a*"}]"#.to_owned(),
+                "base64 decode error: illegal base64 data at input byte 1",
+            ),
             (
                 format!(r#"[{{"protected": "{}"}}]"#, p("[]")),
                 "error unmarshalling protected header: json: cannot unmarshal array into Go value of type map[string]interface {}",
@@ -439,15 +473,30 @@ mod tests {
                 format!(r#"[{{"protected": "{}"}}]"#, p("{")),
                 "error unmarshalling protected header: unexpected end of JSON input",
             ),
-            (format!(r#"[{{"protected": "{}"}}]"#, p("null")), "missing formatted length"),
-            (format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":"1"}"#)), "missing formatted length"),
-            (format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":1}"#)), "missing formatted tail"),
             (
-                format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":1,"formatTail":"a"}"#)),
+                format!(r#"[{{"protected": "{}"}}]"#, p("null")),
+                "missing formatted length",
+            ),
+            (
+                format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":"1"}"#)),
+                "missing formatted length",
+            ),
+            (
+                format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":1}"#)),
+                "missing formatted tail",
+            ),
+            (
+                format!(
+                    r#"[{{"protected": "{}"}}]"#,
+                    p(r#"{"formatLength":1,"formatTail":"a"}"#)
+                ),
                 "base64 decode error on tail: illegal base64url string",
             ),
             (
-                format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":1e999,"formatTail":"fQ"}"#)),
+                format!(
+                    r#"[{{"protected": "{}"}}]"#,
+                    p(r#"{"formatLength":1e999,"formatTail":"fQ"}"#)
+                ),
                 "error unmarshalling protected header: json: cannot unmarshal number 1e999 into Go value of type float64",
             ),
             (
@@ -466,15 +515,39 @@ mod tests {
                 ),
                 "conflicting format tail",
             ),
-            (format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":1e9,"formatTail":""}"#)), "invalid format length"),
-            (format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":-3,"formatTail":""}"#)), "invalid format length"),
-            (format!(r#"[{{"protected": "{}"}}]"#, p(r#"{"formatLength":1e300,"formatTail":""}"#)), "invalid format length"),
             (
-                format!(r#"[{{"protected": "{}", "header": {{"jwk": null}}}}]"#, p(r#"{"formatLength":29,"formatTail":"fQ"}"#)),
+                format!(
+                    r#"[{{"protected": "{}"}}]"#,
+                    p(r#"{"formatLength":1e9,"formatTail":""}"#)
+                ),
+                "invalid format length",
+            ),
+            (
+                format!(
+                    r#"[{{"protected": "{}"}}]"#,
+                    p(r#"{"formatLength":-3,"formatTail":""}"#)
+                ),
+                "invalid format length",
+            ),
+            (
+                format!(
+                    r#"[{{"protected": "{}"}}]"#,
+                    p(r#"{"formatLength":1e300,"formatTail":""}"#)
+                ),
+                "invalid format length",
+            ),
+            (
+                format!(
+                    r#"[{{"protected": "{}", "header": {{"jwk": null}}}}]"#,
+                    p(r#"{"formatLength":29,"formatTail":"fQ"}"#)
+                ),
                 "error unmarshalling public key: JWK Public Key type: \"kty\" value not specified",
             ),
             (
-                format!(r#"[{{"protected": "{}", "header": {{"jwk": "x"}}}}]"#, p(r#"{"formatLength":29,"formatTail":"fQ"}"#)),
+                format!(
+                    r#"[{{"protected": "{}", "header": {{"jwk": "x"}}}}]"#,
+                    p(r#"{"formatLength":29,"formatTail":"fQ"}"#)
+                ),
                 "error unmarshalling public key: decoding JWK Public Key JSON data: json: cannot unmarshal string into Go value of type map[string]interface {}\n",
             ),
             (
@@ -501,12 +574,23 @@ mod tests {
         ];
         for (sigs, want) in cases {
             let m = signed(&sigs);
-            assert_eq!(guess_mime_type(&m), DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE, "{sigs}");
-            assert_eq!(manifest_digest(&m), Err(Error::Manifest(want.to_owned())), "{sigs}");
+            assert_eq!(
+                guess_mime_type(&m),
+                DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE,
+                "{sigs}"
+            );
+            assert_eq!(
+                manifest_digest(&m),
+                Err(Error::Manifest(want.to_owned())),
+                "{sigs}"
+            );
         }
         // Case-insensitive detection, but libtrust looks up exactly "signatures".
         let m = br#"{"schemaVersion":1,"SIGNATURES":[]}"#;
-        assert_eq!(manifest_digest(m), Err(Error::Manifest("missing signature key".into())));
+        assert_eq!(
+            manifest_digest(m),
+            Err(Error::Manifest("missing signature key".into()))
+        );
     }
 
     #[test]
@@ -530,16 +614,38 @@ mod tests {
     fn guess_edge_cases() {
         assert_eq!(guess_mime_type(br#"{"mediaType":1}"#), "");
         assert_eq!(guess_mime_type(b"null"), "");
-        assert_eq!(guess_mime_type(br#"{"schemaVersion":2}"#), OCI_IMAGE_MANIFEST_MEDIA_TYPE);
-        assert_eq!(guess_mime_type(br#"{"schemaVersion":2,"manifests":[null]}"#), OCI_IMAGE_INDEX_MEDIA_TYPE);
-        assert_eq!(guess_mime_type(br#"{"schemaVersion":2,"manifests":[{"size":1.5}]}"#), "");
-        assert_eq!(guess_mime_type(br#"{"schemaVersion":2,"manifests":[{"data":"!"}]}"#), "");
-        assert_eq!(guess_mime_type(br#"{"schemaVersion":2,"manifests":[{"platform":{"os.features":[1]}}]}"#), "");
         assert_eq!(
-            guess_mime_type(br#"{"schemaVersion":2,"config":{"mediaType":"x/y"},"manifests":[{}]}"#),
+            guess_mime_type(br#"{"schemaVersion":2}"#),
+            OCI_IMAGE_MANIFEST_MEDIA_TYPE
+        );
+        assert_eq!(
+            guess_mime_type(br#"{"schemaVersion":2,"manifests":[null]}"#),
+            OCI_IMAGE_INDEX_MEDIA_TYPE
+        );
+        assert_eq!(
+            guess_mime_type(br#"{"schemaVersion":2,"manifests":[{"size":1.5}]}"#),
+            ""
+        );
+        assert_eq!(
+            guess_mime_type(br#"{"schemaVersion":2,"manifests":[{"data":"!"}]}"#),
+            ""
+        );
+        assert_eq!(
+            guess_mime_type(
+                br#"{"schemaVersion":2,"manifests":[{"platform":{"os.features":[1]}}]}"#
+            ),
+            ""
+        );
+        assert_eq!(
+            guess_mime_type(
+                br#"{"schemaVersion":2,"config":{"mediaType":"x/y"},"manifests":[{}]}"#
+            ),
             "x/y"
         );
-        assert_eq!(guess_mime_type(br#"{"schemaVersion":2,"config":1,"manifests":[{}]}"#), "");
+        assert_eq!(
+            guess_mime_type(br#"{"schemaVersion":2,"config":1,"manifests":[{}]}"#),
+            ""
+        );
         assert_eq!(
             guess_mime_type(br#"{"SCHEMAVERSION":2,"Config":{"MEDIATYPE":"application/vnd.docker.container.image.v1+json"}}"#),
             DOCKER_V2_SCHEMA2_MEDIA_TYPE
@@ -549,9 +655,18 @@ mod tests {
 
     #[test]
     fn normalized() {
-        assert_eq!(normalized_mime_type("application/json"), DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE);
-        assert_eq!(normalized_mime_type(OCI_IMAGE_INDEX_MEDIA_TYPE), OCI_IMAGE_INDEX_MEDIA_TYPE);
-        assert_eq!(normalized_mime_type(""), DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE);
+        assert_eq!(
+            normalized_mime_type("application/json"),
+            DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE
+        );
+        assert_eq!(
+            normalized_mime_type(OCI_IMAGE_INDEX_MEDIA_TYPE),
+            OCI_IMAGE_INDEX_MEDIA_TYPE
+        );
+        assert_eq!(
+            normalized_mime_type(""),
+            DOCKER_V2_SCHEMA1_SIGNED_MEDIA_TYPE
+        );
         assert!(mime_type_is_multi_image(DOCKER_V2_LIST_MEDIA_TYPE));
     }
 }

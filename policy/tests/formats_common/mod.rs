@@ -1,7 +1,7 @@
 //! Shared helpers of the `formats_*` integration tests: locating the upstream fixtures and reading them,
 //! following upstream symlinks that are stored as small text files holding the relative target.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 
@@ -35,17 +35,25 @@ macro_rules! fixtures_or_skip {
 pub fn resolve(path: &Path) -> PathBuf {
     let mut current = path.to_path_buf();
     for _ in 0..16 {
-        let Ok(meta) = std::fs::metadata(&current) else { return current };
+        let Ok(meta) = std::fs::metadata(&current) else {
+            return current;
+        };
         if !meta.is_file() || meta.len() > 512 {
             return current;
         }
-        let Ok(content) = std::fs::read(&current) else { return current };
-        let Ok(text) = std::str::from_utf8(&content) else { return current };
+        let Ok(content) = std::fs::read(&current) else {
+            return current;
+        };
+        let Ok(text) = std::str::from_utf8(&content) else {
+            return current;
+        };
         let target = text.trim_end_matches('\n');
         if target.is_empty() || target.contains(['\n', '\0']) || target.starts_with('/') {
             return current;
         }
-        let Some(dir) = current.parent() else { return current };
+        let Some(dir) = current.parent() else {
+            return current;
+        };
         let candidate = dir.join(target);
         if candidate.is_file() {
             current = candidate;
