@@ -11,12 +11,13 @@ use crate::{
 };
 
 /// One of the six `signedIdentity` rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SignedIdentity {
     /// `matchExact`
     MatchExact,
     /// `matchRepoDigestOrExact` (the default)
+    #[default]
     MatchRepoDigestOrExact,
     /// `matchRepository`
     MatchRepository,
@@ -226,11 +227,6 @@ fn validate_identity_remapping_prefix(s: &str) -> Result<(), Error> {
     )))
 }
 
-impl Default for SignedIdentity {
-    fn default() -> Self {
-        SignedIdentity::MatchRepoDigestOrExact
-    }
-}
 
 #[cfg(test)]
 mod tests {
