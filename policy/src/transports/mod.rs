@@ -96,7 +96,9 @@ impl ImageReference {
     /// `containers-storage:` references that do not name their store use containers/storage's compiled-in
     /// defaults for root (driver `overlay`, graph root `/var/lib/containers/storage`, run root
     /// `/run/containers/storage`); use [`ImageReference::parse_with_storage_defaults`] to supply others
-    /// (containers/image reads them from `storage.conf`).
+    /// (containers/image reads them from `storage.conf`). A store spec that names a root but no driver
+    /// (`[/root]name`) gets `overlay`, the driver containers/storage auto-detects on usual Linux systems.
+    /// Truncated image IDs are not expanded (that needs the store's contents): they are parsed as names.
     pub fn parse(s: &str) -> Result<Self, Error> {
         Self::parse_with_defaults(s, storage::ROOT_DEFAULTS)
     }
