@@ -25,7 +25,10 @@ pub(crate) enum Field {
 }
 
 fn unmarshal_type_error(kind: Kind, go_type: &str) -> String {
-    format!("json: cannot unmarshal {} into Go value of type {go_type}", kind.go_name())
+    format!(
+        "json: cannot unmarshal {} into Go value of type {go_type}",
+        kind.go_name()
+    )
 }
 
 /// Parses a JSON number as Go's `strconv.ParseFloat(s, 64)` does; out of range → the error Go's decoder
@@ -34,7 +37,9 @@ pub(crate) fn number_f64(v: Value<'_>) -> DResult<f64> {
     let raw = String::from_utf8_lossy(v.raw());
     match raw.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok(f),
-        _ => Err(format!("json: cannot unmarshal number {raw} into Go value of type float64")),
+        _ => Err(format!(
+            "json: cannot unmarshal number {raw} into Go value of type float64"
+        )),
     }
 }
 
@@ -322,7 +327,10 @@ pub(crate) fn go_base64_decode(src: &[u8]) -> DResult<Vec<u8>> {
             dlen = j;
             break;
         }
-        let val = (u32::from(buf[0]) << 18) | (u32::from(buf[1]) << 12) | (u32::from(buf[2]) << 6) | u32::from(buf[3]);
+        let val = (u32::from(buf[0]) << 18)
+            | (u32::from(buf[1]) << 12)
+            | (u32::from(buf[2]) << 6)
+            | u32::from(buf[3]);
         let bytes = [(val >> 16) as u8, (val >> 8) as u8, val as u8];
         out.extend_from_slice(&bytes[..dlen - 1]);
         if let Some(e) = trailing_err {
@@ -351,7 +359,10 @@ mod tests {
             ("1", "JSON object expected, got 1"),
             ("1e21", "JSON object expected, got 1e+21"),
             ("true", "JSON object expected, got true"),
-            ("1e400", "json: cannot unmarshal number 1e400 into Go value of type float64"),
+            (
+                "1e400",
+                "json: cannot unmarshal number 1e400 into Go value of type float64",
+            ),
         ];
         for (src, want) in cases {
             assert_eq!(with(src, expect_object), Err(want.to_owned()), "{src}");
@@ -367,20 +378,33 @@ mod tests {
             }
         };
         assert_eq!(with("{}", |v| paranoid_object(v, resolve)), Ok(()));
-        assert_eq!(with(r#"{"a":"x"}"#, |v| paranoid_object(v, resolve)), Ok(()));
-        assert_eq!(with(r#"{"a":"x","a":"y"}"#, |v| paranoid_object(v, resolve)), Err("Duplicate key \"a\"".into()));
+        assert_eq!(
+            with(r#"{"a":"x"}"#, |v| paranoid_object(v, resolve)),
+            Ok(())
+        );
+        assert_eq!(
+            with(r#"{"a":"x","a":"y"}"#, |v| paranoid_object(v, resolve)),
+            Err("Duplicate key \"a\"".into())
+        );
         // Duplicates are detected after unescaping, before anything else about the key.
         assert_eq!(
             with(r#"{"a":"x","\u0061":1}"#, |v| paranoid_object(v, resolve)),
             Err("Duplicate key \"a\"".into())
         );
-        assert_eq!(with(r#"{"b":1}"#, |v| paranoid_object(v, resolve)), Err("Unknown key \"b\"".into()));
+        assert_eq!(
+            with(r#"{"b":1}"#, |v| paranoid_object(v, resolve)),
+            Err("Unknown key \"b\"".into())
+        );
         assert_eq!(
             with(r#"{"a":1}"#, |v| paranoid_object(v, resolve)),
             Err("json: cannot unmarshal number into Go value of type string".into())
         );
         assert_eq!(
-            with(r#"{"a":"x"}"#, |v| exact_fields(v, &["a", "b", "c"], |_, _| Ok(()))),
+            with(r#"{"a":"x"}"#, |v| exact_fields(
+                v,
+                &["a", "b", "c"],
+                |_, _| Ok(())
+            )),
             Err("Key \"b\" missing in a JSON object".into())
         );
     }
@@ -392,24 +416,55 @@ mod tests {
             with("[]", |v| string_value(v, "string")),
             Err("json: cannot unmarshal array into Go value of type string".into())
         );
-        assert_eq!(with(r#"["a",null]"#, string_list), Ok(Some(vec!["a".into(), String::new()])));
+        assert_eq!(
+            with(r#"["a",null]"#, string_list),
+            Ok(Some(vec!["a".into(), String::new()]))
+        );
         assert_eq!(with("[]", string_list), Ok(Some(vec![])));
-        assert_eq!(with("{}", string_list), Err("json: cannot unmarshal object into Go value of type []string".into()));
-        assert_eq!(with("[1]", string_list), Err("json: cannot unmarshal number into Go value of type string".into()));
+        assert_eq!(
+            with("{}", string_list),
+            Err("json: cannot unmarshal object into Go value of type []string".into())
+        );
+        assert_eq!(
+            with("[1]", string_list),
+            Err("json: cannot unmarshal number into Go value of type string".into())
+        );
         assert_eq!(with(r#""""#, bytes_value), Ok(Some(vec![])));
         assert_eq!(with(r#""YWJj""#, bytes_value), Ok(Some(b"abc".to_vec())));
-        assert_eq!(with("[97, 98, null]", bytes_value), Ok(Some(b"ab\0".to_vec())));
-        assert_eq!(with("[256]", bytes_value), Err("json: cannot unmarshal number 256 into Go value of type uint8".into()));
-        assert_eq!(with("1", bytes_value), Err("json: cannot unmarshal number into Go value of type []uint8".into()));
-        assert_eq!(with(r#"["YQ==", null]"#, bytes_list), Ok(Some(vec![b"a".to_vec(), vec![]])));
-        assert_eq!(with("true", bytes_list), Err("json: cannot unmarshal bool into Go value of type [][]uint8".into()));
+        assert_eq!(
+            with("[97, 98, null]", bytes_value),
+            Ok(Some(b"ab\0".to_vec()))
+        );
+        assert_eq!(
+            with("[256]", bytes_value),
+            Err("json: cannot unmarshal number 256 into Go value of type uint8".into())
+        );
+        assert_eq!(
+            with("1", bytes_value),
+            Err("json: cannot unmarshal number into Go value of type []uint8".into())
+        );
+        assert_eq!(
+            with(r#"["YQ==", null]"#, bytes_list),
+            Ok(Some(vec![b"a".to_vec(), vec![]]))
+        );
+        assert_eq!(
+            with("true", bytes_list),
+            Err("json: cannot unmarshal bool into Go value of type [][]uint8".into())
+        );
         assert_eq!(with("1e3", f64_value), Ok(Some(1000.0)));
-        assert_eq!(with(r#"{"x":[1e999]}"#, any_value), Err("json: cannot unmarshal number 1e999 into Go value of type float64".into()));
+        assert_eq!(
+            with(r#"{"x":[1e999]}"#, any_value),
+            Err("json: cannot unmarshal number 1e999 into Go value of type float64".into())
+        );
     }
 
     #[test]
     fn lenient_type_pass() {
-        let f = |src: &str| with(src, |v| lenient_type(v, "prCommon", "signature.prTypeIdentifier"));
+        let f = |src: &str| {
+            with(src, |v| {
+                lenient_type(v, "prCommon", "signature.prTypeIdentifier")
+            })
+        };
         assert_eq!(f(r#"{"TYPE":"reject","x":1}"#), Ok("reject".into()));
         assert_eq!(f(r#"{"type":"a","Type":"b","type":null}"#), Ok("b".into()));
         assert_eq!(f("null"), Ok(String::new()));
@@ -417,15 +472,29 @@ mod tests {
             f(r#"{"type":1}"#),
             Err("json: cannot unmarshal number into Go struct field prCommon.type of type signature.prTypeIdentifier".into())
         );
-        assert_eq!(f(r#""x""#), Err("json: cannot unmarshal string into Go value of type signature.prCommon".into()));
+        assert_eq!(
+            f(r#""x""#),
+            Err("json: cannot unmarshal string into Go value of type signature.prCommon".into())
+        );
     }
 
     #[test]
     fn base64_like_go() {
-        let ok: &[(&str, &[u8])] =
-            &[("", b""), ("YQ==", b"a"), ("YWI=", b"ab"), ("YWJj", b"abc"), ("Y\r\nW\nJ\rj", b"abc"), ("YR==", b"a"), ("YQ=\n=\n", b"a")];
+        let ok: &[(&str, &[u8])] = &[
+            ("", b""),
+            ("YQ==", b"a"),
+            ("YWI=", b"ab"),
+            ("YWJj", b"abc"),
+            ("Y\r\nW\nJ\rj", b"abc"),
+            ("YR==", b"a"),
+            ("YQ=\n=\n", b"a"),
+        ];
         for (src, want) in ok {
-            assert_eq!(go_base64_decode(src.as_bytes()).as_deref(), Ok(*want), "{src:?}");
+            assert_eq!(
+                go_base64_decode(src.as_bytes()).as_deref(),
+                Ok(*want),
+                "{src:?}"
+            );
         }
         let bad: &[(&str, usize)] = &[
             ("YQ", 0),

@@ -37,7 +37,11 @@ pub(crate) fn base64_std(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -63,7 +67,12 @@ pub(crate) struct Writer {
 impl Writer {
     /// A writer indenting with `indent` per level (`""` for compact output).
     pub(crate) fn new(indent: &'static str) -> Self {
-        Writer { out: String::new(), indent, stack: Vec::new(), after_key: false }
+        Writer {
+            out: String::new(),
+            indent,
+            stack: Vec::new(),
+            after_key: false,
+        }
     }
 
     fn newline(&mut self) {
@@ -174,7 +183,10 @@ mod tests {
     fn go_escaping() {
         let mut s = String::new();
         push_go_string(&mut s, "a\"\\<>&\u{2028}\u{2029}\x01\x08\x0c\n\r\t\x7fé");
-        assert_eq!(s, r#""a\"\\\u003c\u003e\u0026\u2028\u2029\u0001\b\f\n\r\t"#.to_owned() + "\x7fé\"");
+        assert_eq!(
+            s,
+            r#""a\"\\\u003c\u003e\u0026\u2028\u2029\u0001\b\f\n\r\t"#.to_owned() + "\x7fé\""
+        );
     }
 
     #[test]
@@ -198,7 +210,10 @@ mod tests {
         w.begin_object();
         w.end_object();
         w.end_object();
-        assert_eq!(w.finish(), "{\n  \"a\": [],\n  \"b\": [\n    \"x\",\n    \"y\"\n  ],\n  \"c\": {}\n}");
+        assert_eq!(
+            w.finish(),
+            "{\n  \"a\": [],\n  \"b\": [\n    \"x\",\n    \"y\"\n  ],\n  \"c\": {}\n}"
+        );
         let mut w = Writer::new("");
         w.begin_object();
         w.string_member("k", "v");

@@ -76,7 +76,10 @@ impl<'a> Document<'a> {
     /// Validates `src` as Go's `json.Unmarshal` does (error text = Go's `SyntaxError`) and builds the tree.
     pub(crate) fn parse(src: &'a [u8]) -> Result<Document<'a>, String> {
         scan::check_valid(src)?;
-        Ok(Document { src, nodes: build(src) })
+        Ok(Document {
+            src,
+            nodes: build(src),
+        })
     }
 
     /// The top-level value.
@@ -96,7 +99,12 @@ fn build(src: &[u8]) -> Vec<Node> {
             b'{' | b'[' => {
                 open.push(nodes.len());
                 let kind = if c == b'{' { Kind::Object } else { Kind::Array };
-                nodes.push(Node { kind, start: i, end: i, next: 0 });
+                nodes.push(Node {
+                    kind,
+                    start: i,
+                    end: i,
+                    next: 0,
+                });
                 i += 1;
             }
             b'}' | b']' => {
@@ -121,7 +129,12 @@ fn build(src: &[u8]) -> Vec<Node> {
                 }
                 i += 1;
                 let next = nodes.len() + 1;
-                nodes.push(Node { kind: Kind::String, start, end: i.min(src.len()), next });
+                nodes.push(Node {
+                    kind: Kind::String,
+                    start,
+                    end: i.min(src.len()),
+                    next,
+                });
             }
             b't' | b'f' | b'n' => {
                 let (kind, len) = match c {
@@ -130,16 +143,28 @@ fn build(src: &[u8]) -> Vec<Node> {
                     _ => (Kind::Null, 4),
                 };
                 let next = nodes.len() + 1;
-                nodes.push(Node { kind, start: i, end: (i + len).min(src.len()), next });
+                nodes.push(Node {
+                    kind,
+                    start: i,
+                    end: (i + len).min(src.len()),
+                    next,
+                });
                 i += len;
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                while i < src.len() && matches!(src[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while i < src.len()
+                    && matches!(src[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     i += 1;
                 }
                 let next = nodes.len() + 1;
-                nodes.push(Node { kind: Kind::Number, start, end: i, next });
+                nodes.push(Node {
+                    kind: Kind::Number,
+                    start,
+                    end: i,
+                    next,
+                });
             }
             _ => i += 1, // whitespace, ':' and ','
         }
@@ -150,7 +175,12 @@ fn build(src: &[u8]) -> Vec<Node> {
 impl<'d> Value<'d> {
     fn node(&self) -> Node {
         // `idx` always comes from the tree itself, so it is in range; the fallback keeps this panic-free.
-        self.doc.nodes.get(self.idx).copied().unwrap_or(Node { kind: Kind::Null, start: 0, end: 0, next: 0 })
+        self.doc.nodes.get(self.idx).copied().unwrap_or(Node {
+            kind: Kind::Null,
+            start: 0,
+            end: 0,
+            next: 0,
+        })
     }
 
     /// The value's kind.
@@ -171,8 +201,16 @@ impl<'d> Value<'d> {
 
     fn children(&self) -> Children<'d> {
         let n = self.node();
-        let end = if matches!(n.kind, Kind::Object | Kind::Array) { n.next } else { self.idx + 1 };
-        Children { doc: self.doc, next: self.idx + 1, end }
+        let end = if matches!(n.kind, Kind::Object | Kind::Array) {
+            n.next
+        } else {
+            self.idx + 1
+        };
+        Children {
+            doc: self.doc,
+            next: self.idx + 1,
+            end,
+        }
     }
 
     /// An object's members in document order (duplicates included); empty for non-objects.
@@ -180,7 +218,11 @@ impl<'d> Value<'d> {
         let mut children = if self.kind() == Kind::Object {
             self.children()
         } else {
-            Children { doc: self.doc, next: 0, end: 0 }
+            Children {
+                doc: self.doc,
+                next: 0,
+                end: 0,
+            }
         };
         std::iter::from_fn(move || {
             let k = children.next()?;
@@ -191,14 +233,26 @@ impl<'d> Value<'d> {
 
     /// An array's elements; empty for non-arrays.
     pub(crate) fn elements(&self) -> impl Iterator<Item = Value<'d>> + 'd {
-        if self.kind() == Kind::Array { self.children() } else { Children { doc: self.doc, next: 0, end: 0 } }
+        if self.kind() == Kind::Array {
+            self.children()
+        } else {
+            Children {
+                doc: self.doc,
+                next: 0,
+                end: 0,
+            }
+        }
     }
 
     /// All values in this subtree (this one first), without recursion.
     pub(crate) fn descendants(&self) -> impl Iterator<Item = Value<'d>> + 'd {
         let doc = self.doc;
         let n = self.node();
-        let end = if matches!(n.kind, Kind::Object | Kind::Array) { n.next } else { self.idx + 1 };
+        let end = if matches!(n.kind, Kind::Object | Kind::Array) {
+            n.next
+        } else {
+            self.idx + 1
+        };
         (self.idx..end).map(move |idx| Value { doc, idx })
     }
 
@@ -226,7 +280,10 @@ impl<'d> Iterator for Children<'d> {
         if self.next >= self.end {
             return None;
         }
-        let v = Value { doc: self.doc, idx: self.next };
+        let v = Value {
+            doc: self.doc,
+            idx: self.next,
+        };
         self.next = v.node().next.max(self.next + 1);
         Some(v)
     }
@@ -270,7 +327,10 @@ fn unquote(inner: &[u8]) -> Cow<'_, str> {
     let mut out = String::with_capacity(inner.len());
     let mut i = 0;
     while i < inner.len() {
-        let run_end = inner[i..].iter().position(|&b| b == b'\\').map_or(inner.len(), |p| i + p);
+        let run_end = inner[i..]
+            .iter()
+            .position(|&b| b == b'\\')
+            .map_or(inner.len(), |p| i + p);
         push_lossy(&mut out, &inner[i..run_end]);
         i = run_end;
         if i >= inner.len() {
@@ -291,11 +351,18 @@ fn unquote(inner: &[u8]) -> Cow<'_, str> {
                 if (0xd800..0xe000).contains(&r) {
                     // A high surrogate followed by an escaped low surrogate forms one rune; anything else is U+FFFD.
                     let rest = inner.get(i..).unwrap_or_default();
-                    let low = if rest.starts_with(b"\\u") { hex4(&rest[2..]) } else { None };
+                    let low = if rest.starts_with(b"\\u") {
+                        hex4(&rest[2..])
+                    } else {
+                        None
+                    };
                     match low {
-                        Some(lo) if (0xd800..0xdc00).contains(&r) && (0xdc00..0xe000).contains(&lo) => {
+                        Some(lo)
+                            if (0xd800..0xdc00).contains(&r) && (0xdc00..0xe000).contains(&lo) =>
+                        {
                             i += 6;
-                            char::from_u32(0x10000 + ((r - 0xd800) << 10) + (lo - 0xdc00)).unwrap_or('\u{fffd}')
+                            char::from_u32(0x10000 + ((r - 0xd800) << 10) + (lo - 0xdc00))
+                                .unwrap_or('\u{fffd}')
                         }
                         _ => '\u{fffd}',
                     }
@@ -316,7 +383,10 @@ mod tests {
 
     fn strings(src: &str) -> Vec<String> {
         let doc = Document::parse(src.as_bytes()).expect("valid");
-        doc.root().elements().map(|v| v.as_str().expect("string").into_owned()).collect()
+        doc.root()
+            .elements()
+            .map(|v| v.as_str().expect("string").into_owned())
+            .collect()
     }
 
     #[test]
@@ -326,7 +396,10 @@ mod tests {
         let root = doc.root();
         assert_eq!(root.kind(), Kind::Object);
         assert_eq!(root.raw(), &src[1..src.len() - 1]);
-        let members: Vec<_> = root.members().map(|(k, v)| (k.as_str().expect("key").into_owned(), v)).collect();
+        let members: Vec<_> = root
+            .members()
+            .map(|(k, v)| (k.as_str().expect("key").into_owned(), v))
+            .collect();
         let keys: Vec<_> = members.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "a", "b"]);
         assert_eq!(members[0].1.raw(), br#"[1, {"x": null}]"#);
@@ -339,8 +412,16 @@ mod tests {
     #[test]
     fn unquote_like_go() {
         assert_eq!(
-            strings(r#"["a\"\\\/\b\f\n\r\t", "\u00e9\ud83d\ude00", "\ud800x", "\udc00\ud800\udc00", "\ud800\u0041"]"#),
-            ["a\"\\/\x08\x0c\n\r\t", "é😀", "\u{fffd}x", "\u{fffd}𐀀", "\u{fffd}A"]
+            strings(
+                r#"["a\"\\\/\b\f\n\r\t", "\u00e9\ud83d\ude00", "\ud800x", "\udc00\ud800\udc00", "\ud800\u0041"]"#
+            ),
+            [
+                "a\"\\/\x08\x0c\n\r\t",
+                "é😀",
+                "\u{fffd}x",
+                "\u{fffd}𐀀",
+                "\u{fffd}A"
+            ]
         );
         // Invalid UTF-8: one U+FFFD per byte that does not start a valid sequence.
         let doc = Document::parse(b"[\"a\xe2\x82x\xff\"]").expect("valid");

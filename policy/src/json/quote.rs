@@ -72,7 +72,11 @@ pub(crate) fn quote_char(c: u8) -> String {
 /// the decimal exponent is < -4 or >= 6).
 pub(crate) fn go_float_v(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".to_owned() } else { "0".to_owned() };
+        return if f.is_sign_negative() {
+            "-0".to_owned()
+        } else {
+            "0".to_owned()
+        };
     }
     // Rust's `{:e}` is the shortest representation that round-trips, as Go's precision -1.
     let e = format!("{f:e}");

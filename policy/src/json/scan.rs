@@ -70,7 +70,11 @@ fn is_hex(c: u8) -> bool {
 impl Scanner {
     fn push(&mut self, c: u8, container: Container) -> Step {
         self.stack.push(container);
-        if self.stack.len() <= MAX_NESTING_DEPTH { Ok(()) } else { Err(err(c, "exceeded max depth")) }
+        if self.stack.len() <= MAX_NESTING_DEPTH {
+            Ok(())
+        } else {
+            Err(err(c, "exceeded max depth"))
+        }
     }
 
     fn pop(&mut self) {
@@ -175,7 +179,11 @@ impl Scanner {
     }
 
     fn end_top(c: u8) -> Step {
-        if is_space(c) { Ok(()) } else { Err(err(c, "after top-level value")) }
+        if is_space(c) {
+            Ok(())
+        } else {
+            Err(err(c, "after top-level value"))
+        }
     }
 
     fn step(&mut self, c: u8) -> Step {
@@ -229,7 +237,11 @@ impl Scanner {
                 if !is_hex(c) {
                     return Err(err(c, "in \\u hexadecimal character escape"));
                 }
-                self.state = if left > 1 { State::InStringEscU(left - 1) } else { State::InString };
+                self.state = if left > 1 {
+                    State::InStringEscU(left - 1)
+                } else {
+                    State::InString
+                };
                 Ok(())
             }
             State::Neg => match c {
@@ -287,12 +299,17 @@ impl Scanner {
             }
             State::Literal(rest, name) => match rest.split_first() {
                 Some((&want, tail)) if want == c => {
-                    self.state = if tail.is_empty() { State::EndValue } else { State::Literal(tail, name) };
+                    self.state = if tail.is_empty() {
+                        State::EndValue
+                    } else {
+                        State::Literal(tail, name)
+                    };
                     Ok(())
                 }
-                Some((&want, _)) => {
-                    Err(err(c, &format!("in literal {name} (expecting {})", quote_char(want))))
-                }
+                Some((&want, _)) => Err(err(
+                    c,
+                    &format!("in literal {name} (expecting {})", quote_char(want)),
+                )),
                 // Not reachable: a literal state always has bytes left.
                 None => self.end_value(c),
             },
@@ -337,7 +354,11 @@ impl Scanner {
 /// Go's `checkValid`: `Ok` if `data` is exactly one JSON value (surrounded by optional whitespace), else the
 /// `SyntaxError` text Go reports.
 pub(crate) fn check_valid(data: &[u8]) -> Result<(), String> {
-    let mut s = Scanner { state: State::BeginValue, stack: Vec::new(), end_top: false };
+    let mut s = Scanner {
+        state: State::BeginValue,
+        stack: Vec::new(),
+        end_top: false,
+    };
     for &c in data {
         // Fast path for the common bytes inside strings.
         if s.state == State::InString && c >= 0x20 && c != b'"' && c != b'\\' {
@@ -349,7 +370,11 @@ pub(crate) fn check_valid(data: &[u8]) -> Result<(), String> {
         return Ok(());
     }
     s.step(b' ')?;
-    if s.end_top { Ok(()) } else { Err("unexpected end of JSON input".to_owned()) }
+    if s.end_top {
+        Ok(())
+    } else {
+        Err("unexpected end of JSON input".to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -364,36 +389,91 @@ mod tests {
             ("{", "unexpected end of JSON input"),
             ("{\"a\":1", "unexpected end of JSON input"),
             ("\"abc", "unexpected end of JSON input"),
-            ("tr", "invalid character ' ' in literal true (expecting 'u')"),
-            ("{\"a\":tr", "invalid character ' ' in literal true (expecting 'u')"),
-            ("nulx", "invalid character 'x' in literal null (expecting 'l')"),
-            ("fals", "invalid character ' ' in literal false (expecting 'e')"),
+            (
+                "tr",
+                "invalid character ' ' in literal true (expecting 'u')",
+            ),
+            (
+                "{\"a\":tr",
+                "invalid character ' ' in literal true (expecting 'u')",
+            ),
+            (
+                "nulx",
+                "invalid character 'x' in literal null (expecting 'l')",
+            ),
+            (
+                "fals",
+                "invalid character ' ' in literal false (expecting 'e')",
+            ),
             ("-", "invalid character ' ' in numeric literal"),
-            ("1.", "invalid character ' ' after decimal point in numeric literal"),
+            (
+                "1.",
+                "invalid character ' ' after decimal point in numeric literal",
+            ),
             ("1e", "invalid character ' ' in exponent of numeric literal"),
-            ("1e+x", "invalid character 'x' in exponent of numeric literal"),
+            (
+                "1e+x",
+                "invalid character 'x' in exponent of numeric literal",
+            ),
             ("\"\\", "invalid character ' ' in string escape code"),
             ("\"\\x\"", "invalid character 'x' in string escape code"),
-            ("\"\\u12g4\"", "invalid character 'g' in \\u hexadecimal character escape"),
+            (
+                "\"\\u12g4\"",
+                "invalid character 'g' in \\u hexadecimal character escape",
+            ),
             ("\"a\nb\"", "invalid character '\\n' in string literal"),
             ("&", "invalid character '&' looking for beginning of value"),
-            ("'", "invalid character '\\'' looking for beginning of value"),
-            ("{1:1}", "invalid character '1' looking for beginning of object key string"),
+            (
+                "'",
+                "invalid character '\\'' looking for beginning of value",
+            ),
+            (
+                "{1:1}",
+                "invalid character '1' looking for beginning of object key string",
+            ),
             ("{\"a\" 1}", "invalid character '1' after object key"),
-            ("{\"a\":1 2}", "invalid character '2' after object key:value pair"),
+            (
+                "{\"a\":1 2}",
+                "invalid character '2' after object key:value pair",
+            ),
             ("[1 2]", "invalid character '2' after array element"),
             ("{}{}", "invalid character '{' after top-level value"),
             ("01", "invalid character '1' after top-level value"),
-            ("[1,]", "invalid character ']' looking for beginning of value"),
-            ("{\"a\":1,}", "invalid character '}' looking for beginning of object key string"),
-            ("\u{a0}", "invalid character 'Â' looking for beginning of value"),
-            ("\x01", "invalid character '\\x01' looking for beginning of value"),
+            (
+                "[1,]",
+                "invalid character ']' looking for beginning of value",
+            ),
+            (
+                "{\"a\":1,}",
+                "invalid character '}' looking for beginning of object key string",
+            ),
+            (
+                "\u{a0}",
+                "invalid character 'Â' looking for beginning of value",
+            ),
+            (
+                "\x01",
+                "invalid character '\\x01' looking for beginning of value",
+            ),
             ("\"", "unexpected end of JSON input"),
         ];
         for (input, want) in cases {
-            assert_eq!(check_valid(input.as_bytes()).err().as_deref(), Some(*want), "{input:?}");
+            assert_eq!(
+                check_valid(input.as_bytes()).err().as_deref(),
+                Some(*want),
+                "{input:?}"
+            );
         }
-        for ok in ["{}", " [] ", "1", "-0.5e+3", "\"\\u00e9\"", "true", "null", "{\"a\":[1,{\"b\":null}]}\n"] {
+        for ok in [
+            "{}",
+            " [] ",
+            "1",
+            "-0.5e+3",
+            "\"\\u00e9\"",
+            "true",
+            "null",
+            "{\"a\":[1,{\"b\":null}]}\n",
+        ] {
             assert_eq!(check_valid(ok.as_bytes()), Ok(()), "{ok:?}");
         }
     }
