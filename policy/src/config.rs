@@ -634,7 +634,9 @@ fn parse_signed_by(v: Value<'_>) -> DResult<PolicyRequirement> {
         (true, Some(paths), None) => GpgKeySource::Paths(paths),
         (true, None, Some(data)) => GpgKeySource::Data(data),
         _ => {
-            return Err("exactly one of keyPath, keyPaths and keyData must be specified".to_owned());
+            return Err(
+                "exactly one of keyPath, keyPaths and keyData must be specified".to_owned(),
+            );
         }
     };
     Ok(PolicyRequirement::SignedBy(SignedBy {

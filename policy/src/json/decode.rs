@@ -65,17 +65,23 @@ pub(crate) fn paranoid_object<'d>(
     mut field: impl FnMut(&str, Value<'d>) -> DResult<Field>,
 ) -> DResult<()> {
     expect_object(v)?;
-    let mut seen: HashSet<Cow<'d, str>> = HashSet::new();
+    // Small objects (all but scope maps) are checked by linear search, large ones with a hash set.
+    let mut few: Vec<Cow<'d, str>> = Vec::new();
+    let mut many: HashSet<Cow<'d, str>> = HashSet::new();
     for (k, value) in v.members() {
         let key = k.as_str().unwrap_or_default();
-        if seen.contains(&key) {
+        if few.contains(&key) || many.contains(&key) {
             return Err(format!("Duplicate key {}", go_quote(&key)));
         }
         match field(&key, value)? {
             Field::Known => {}
             Field::Unknown => return Err(format!("Unknown key {}", go_quote(&key))),
         }
-        seen.insert(key);
+        if few.len() < 16 {
+            few.push(key);
+        } else {
+            many.insert(key);
+        }
     }
     Ok(())
 }

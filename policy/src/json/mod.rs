@@ -90,7 +90,7 @@ impl<'a> Document<'a> {
 
 /// Builds the node list of input already accepted by [`scan::check_valid`] (no error handling needed).
 fn build(src: &[u8]) -> Vec<Node> {
-    let mut nodes: Vec<Node> = Vec::with_capacity(src.len() / 8 + 1);
+    let mut nodes: Vec<Node> = Vec::with_capacity(src.len() / 32 + 1);
     let mut open: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < src.len() {
@@ -120,11 +120,17 @@ fn build(src: &[u8]) -> Vec<Node> {
             b'"' => {
                 let start = i;
                 i += 1;
-                while i < src.len() {
-                    match src[i] {
-                        b'\\' => i += 2,
-                        b'"' => break,
-                        _ => i += 1,
+                while let Some(rest) = src.get(i..) {
+                    match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+                        Some(k) if rest[k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k;
+                            break;
+                        }
+                        None => {
+                            i = src.len();
+                            break;
+                        }
                     }
                 }
                 i += 1;
@@ -166,7 +172,15 @@ fn build(src: &[u8]) -> Vec<Node> {
                     next,
                 });
             }
-            _ => i += 1, // whitespace, ':' and ','
+            // Whitespace, ':' and ','.
+            _ => {
+                let rest = src.get(i..).unwrap_or_default();
+                i += rest
+                    .iter()
+                    .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':' | b','))
+                    .unwrap_or(rest.len())
+                    .max(1);
+            }
         }
     }
     nodes

@@ -359,12 +359,44 @@ pub(crate) fn check_valid(data: &[u8]) -> Result<(), String> {
         stack: Vec::new(),
         end_top: false,
     };
-    for &c in data {
-        // Fast path for the common bytes inside strings.
-        if s.state == State::InString && c >= 0x20 && c != b'"' && c != b'\\' {
-            continue;
+    let mut i = 0;
+    while let Some(&c) = data.get(i) {
+        match s.state {
+            // Fast paths (same outcome as stepping byte by byte): plain string content, and whitespace
+            // where the scanner only skips it.
+            State::InString => {
+                let rest = data.get(i..).unwrap_or_default();
+                match rest
+                    .iter()
+                    .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+                {
+                    Some(0) => {}
+                    Some(k) => {
+                        i += k;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            State::BeginValue
+            | State::BeginValueOrEmpty
+            | State::BeginStringOrEmpty
+            | State::BeginString
+            | State::EndValue
+            | State::EndTop
+                if is_space(c) =>
+            {
+                let rest = data.get(i..).unwrap_or_default();
+                i += rest
+                    .iter()
+                    .position(|&b| !is_space(b))
+                    .unwrap_or(rest.len());
+                continue;
+            }
+            _ => {}
         }
         s.step(c)?;
+        i += 1;
     }
     if s.end_top {
         return Ok(());
