@@ -55,7 +55,10 @@ pub(crate) fn armor_blocks(blob: &[u8]) -> Vec<&[u8]> {
             blocks.push(&blob[start..]);
             break;
         };
-        let line_end = blob[end..].iter().position(|&b| b == b'\n').map_or(blob.len(), |i| end + i + 1);
+        let line_end = blob[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(blob.len(), |i| end + i + 1);
         blocks.push(&blob[start..line_end]);
         pos = line_end;
     }
@@ -70,7 +73,10 @@ fn find_line_starting(blob: &[u8], from: usize, prefix: &[u8]) -> Option<usize> 
         if at_line_start && blob[i..].starts_with(prefix) {
             return Some(i);
         }
-        i += blob[i..].iter().position(|&b| b == b'\n').map_or(blob.len() - i, |n| n + 1);
+        i += blob[i..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(blob.len() - i, |n| n + 1);
     }
     None
 }

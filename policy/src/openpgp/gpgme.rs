@@ -162,7 +162,10 @@ impl fmt::Display for GoTime {
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        let month = MONTHS.get((m as usize).wrapping_sub(1)).copied().unwrap_or("January");
+        let month = MONTHS
+            .get((m as usize).wrapping_sub(1))
+            .copied()
+            .unwrap_or("January");
         write!(
             f,
             "time.Date({y}, time.{month}, {d}, {}, {}, {}, 0, time.Local)",
@@ -193,10 +196,22 @@ mod tests {
 
     #[test]
     fn go_time_format() {
-        assert_eq!(GoTime(0).to_string(), "time.Date(1970, time.January, 1, 0, 0, 0, 0, time.Local)");
-        assert_eq!(GoTime(1_750_759_200).to_string(), "time.Date(2025, time.June, 24, 10, 0, 0, 0, time.Local)");
-        assert_eq!(GoTime(1_750_712_458).to_string(), "time.Date(2025, time.June, 23, 21, 0, 58, 0, time.Local)");
-        assert_eq!(GoTime(951_782_400).to_string(), "time.Date(2000, time.February, 29, 0, 0, 0, 0, time.Local)");
+        assert_eq!(
+            GoTime(0).to_string(),
+            "time.Date(1970, time.January, 1, 0, 0, 0, 0, time.Local)"
+        );
+        assert_eq!(
+            GoTime(1_750_759_200).to_string(),
+            "time.Date(2025, time.June, 24, 10, 0, 0, 0, time.Local)"
+        );
+        assert_eq!(
+            GoTime(1_750_712_458).to_string(),
+            "time.Date(2025, time.June, 23, 21, 0, 58, 0, time.Local)"
+        );
+        assert_eq!(
+            GoTime(951_782_400).to_string(),
+            "time.Date(2000, time.February, 29, 0, 0, 0, 0, time.Local)"
+        );
     }
 
     #[test]

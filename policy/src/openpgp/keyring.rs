@@ -26,7 +26,9 @@ struct Inner {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring").field("fingerprints", &self.fingerprints).finish_non_exhaustive()
+        f.debug_struct("Keyring")
+            .field("fingerprints", &self.fingerprints)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,9 @@ impl Keyring {
                 fingerprints.push(cert.fingerprint().to_hex());
                 match index_of.get(&cert.fingerprint()) {
                     Some(&i) => {
-                        let Some(slot) = certs.get_mut(i) else { continue };
+                        let Some(slot) = certs.get_mut(i) else {
+                            continue;
+                        };
                         let old = std::mem::replace(slot, cert.clone());
                         // Merging certificates with the same fingerprint cannot fail; keep the first
                         // copy if it somehow does.
@@ -67,10 +71,16 @@ impl Keyring {
         let mut by_key_id: HashMap<KeyID, Vec<(usize, usize)>> = HashMap::new();
         for (ci, cert) in certs.iter().enumerate() {
             for (ki, ka) in cert.keys().enumerate() {
-                by_key_id.entry(ka.key().keyid()).or_default().push((ci, ki));
+                by_key_id
+                    .entry(ka.key().keyid())
+                    .or_default()
+                    .push((ci, ki));
             }
         }
-        Keyring { fingerprints, inner: Arc::new(Inner { certs, by_key_id }) }
+        Keyring {
+            fingerprints,
+            inner: Arc::new(Inner { certs, by_key_id }),
+        }
     }
 
     /// Uppercase hex fingerprints of the imported primary keys, in import order, duplicates kept.
@@ -89,7 +99,10 @@ impl Keyring {
     }
 
     /// The `(certificate, key index in cert.keys())` pairs whose key has key ID `id`, in import order.
-    pub(crate) fn keys_by_id<'s>(&'s self, id: &KeyID) -> impl Iterator<Item = (&'s Cert, usize)> + 's {
+    pub(crate) fn keys_by_id<'s>(
+        &'s self,
+        id: &KeyID,
+    ) -> impl Iterator<Item = (&'s Cert, usize)> + 's {
         self.inner
             .by_key_id
             .get(id)
@@ -118,11 +131,21 @@ mod tests {
 
     #[test]
     fn garbage_and_empty_import_nothing() {
-        assert!(Keyring::from_blobs([&b"This is invalid"[..]]).fingerprints().is_empty());
+        assert!(
+            Keyring::from_blobs([&b"This is invalid"[..]])
+                .fingerprints()
+                .is_empty()
+        );
         assert!(Keyring::from_blobs([&b""[..]]).fingerprints().is_empty());
         assert!(Keyring::from_blobs(std::iter::empty()).is_empty());
         // Deeply nested / hostile bytes.
-        let hostile: Vec<u8> = std::iter::repeat_n([0xa3u8, 0x00], 5000).flatten().collect();
-        assert!(Keyring::from_blobs([&hostile[..]]).fingerprints().is_empty());
+        let hostile: Vec<u8> = std::iter::repeat_n([0xa3u8, 0x00], 5000)
+            .flatten()
+            .collect();
+        assert!(
+            Keyring::from_blobs([&hostile[..]])
+                .fingerprints()
+                .is_empty()
+        );
     }
 }

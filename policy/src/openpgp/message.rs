@@ -91,9 +91,10 @@ pub(crate) fn parse(blob: &[u8]) -> Message {
             }
             Packet::OnePassSig(ops) => m.one_pass_issuers.push(KeyID::from(ops.issuer())),
             Packet::PKESK(_) | Packet::SKESK(_) | Packet::SEIP(_) => m.encrypted = true,
-            Packet::PublicKey(_) | Packet::SecretKey(_) | Packet::PublicSubkey(_) | Packet::SecretSubkey(_) => {
-                m.key_block = true
-            }
+            Packet::PublicKey(_)
+            | Packet::SecretKey(_)
+            | Packet::PublicSubkey(_)
+            | Packet::SecretSubkey(_) => m.key_block = true,
             _ => {}
         }
         // Descend into compressed data; encrypted containers cannot be opened and are skipped.

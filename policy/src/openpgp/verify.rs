@@ -4,7 +4,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sequoia_openpgp::{
     Cert, KeyHandle, KeyID,
-    cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation, key::ValidErasedKeyAmalgamation},
+    cert::amalgamation::{
+        ValidAmalgamation, ValidateAmalgamation, key::ValidErasedKeyAmalgamation,
+    },
     packet::{Signature, key::PublicParts},
     types::{RevocationStatus, SignatureType},
 };
@@ -55,10 +57,15 @@ pub fn verify(keyring: &Keyring, blob: &[u8], now: SystemTime) -> Result<Verifie
         return Err(Error::Other("Bad data".into()));
     }
     if m.truncated {
-        return Err(Error::Other(format!("signed content exceeds {MAX_CONTENT} bytes")));
+        return Err(Error::Other(format!(
+            "signed content exceeds {MAX_CONTENT} bytes"
+        )));
     }
     let [sig] = &m.signatures[..] else {
-        return Err(Error::InvalidSignature(format!("Unexpected GPG signature count {}", m.signatures.len())));
+        return Err(Error::InvalidSignature(format!(
+            "Unexpected GPG signature count {}",
+            m.signatures.len()
+        )));
     };
     let (key_fingerprint, primary_fingerprint) = check_signature(keyring, sig, &m.content, now)
         .map_err(|s| Error::InvalidSignature(format!("Invalid GPG signature: {s}")))?;
@@ -68,7 +75,11 @@ pub fn verify(keyring: &Keyring, blob: &[u8], now: SystemTime) -> Result<Verifie
         // text.
         content.push(b'\n');
     }
-    Ok(VerifiedMessage { content, key_fingerprint, primary_fingerprint })
+    Ok(VerifiedMessage {
+        content,
+        key_fingerprint,
+        primary_fingerprint,
+    })
 }
 
 fn unix(t: SystemTime) -> i64 {
@@ -102,7 +113,10 @@ fn check_signature(
     // `ERRSIG` carries the issuer fingerprint when the signature names it, else the key ID.
     let errsig = |rc: u32| GpgmeSignature {
         status: Status::Err(rc),
-        fingerprint: sig.issuer_fingerprints().next().map_or_else(|| key_id.to_hex(), |f| f.to_hex()),
+        fingerprint: sig
+            .issuer_fingerprints()
+            .next()
+            .map_or_else(|| key_id.to_hex(), |f| f.to_hex()),
         timestamp,
         exp_timestamp: 0,
         pubkey_algo,
@@ -154,7 +168,8 @@ fn check_signature(
         Some(Status::SigExpired)
     } else if ka.alive().is_err() || ka.valid_cert().alive().is_err() {
         Some(Status::KeyExpired)
-    } else if is_revoked(ka.revocation_status()) || is_revoked(ka.valid_cert().revocation_status()) {
+    } else if is_revoked(ka.revocation_status()) || is_revoked(ka.valid_cert().revocation_status())
+    {
         Some(Status::KeyRevoked)
     } else {
         None
@@ -184,13 +199,18 @@ fn find_key<'k>(
     keyring: &'k Keyring,
     sig: &Signature,
     now: SystemTime,
-) -> Option<(&'k Cert, Result<ValidErasedKeyAmalgamation<'k, PublicParts>, u32>)> {
+) -> Option<(
+    &'k Cert,
+    Result<ValidErasedKeyAmalgamation<'k, PublicParts>, u32>,
+)> {
     let policy = gnupg_policy();
     let mut time_conflict = None;
     for handle in sig.get_issuers() {
         let id = KeyID::from(&handle);
         for (cert, ki) in keyring.keys_by_id(&id) {
-            let Some(ka) = cert.keys().nth(ki) else { continue };
+            let Some(ka) = cert.keys().nth(ki) else {
+                continue;
+            };
             if let KeyHandle::Fingerprint(fpr) = &handle {
                 if &ka.key().fingerprint() != fpr {
                     continue;
@@ -210,8 +230,14 @@ fn find_key<'k>(
 }
 
 /// Verifies `sig` over `content` hashed here (binary, or text-canonicalized for text signatures).
-fn verify_over(sig: &Signature, key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>, content: &[u8]) -> bool {
-    let Ok(builder) = sig.hash_algo().context() else { return false };
+fn verify_over(
+    sig: &Signature,
+    key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
+    content: &[u8],
+) -> bool {
+    let Ok(builder) = sig.hash_algo().context() else {
+        return false;
+    };
     let mut ctx = builder.for_signature(sig.version());
     if sig.typ() == SignatureType::Text {
         ctx.update(&text_canonical(content));
@@ -262,7 +288,9 @@ pub fn untrusted_contents(blob: &[u8]) -> Result<UntrustedContents, Error> {
         return Err(Error::Other("EOF".into()));
     };
     if first & 0x80 == 0 {
-        return Err(Error::Other("openpgp: invalid data: tag byte does not have MSB set".into()));
+        return Err(Error::Other(
+            "openpgp: invalid data: tag byte does not have MSB set".into(),
+        ));
     }
     let m = message::parse(blob);
     if m.encrypted && m.one_pass_issuers.is_empty() {
@@ -278,9 +306,14 @@ pub fn untrusted_contents(blob: &[u8]) -> Result<UntrustedContents, Error> {
         return Err(Error::Other("unexpected EOF".into()));
     }
     if m.truncated {
-        return Err(Error::Other(format!("signed content exceeds {MAX_CONTENT} bytes")));
+        return Err(Error::Other(format!(
+            "signed content exceeds {MAX_CONTENT} bytes"
+        )));
     }
-    Ok(UntrustedContents { content: m.content, short_key_id: issuer.to_hex() })
+    Ok(UntrustedContents {
+        content: m.content,
+        short_key_id: issuer.to_hex(),
+    })
 }
 
 #[cfg(test)]
@@ -298,8 +331,13 @@ mod tests {
         let k = Keyring::default();
         let now = SystemTime::now();
         assert_eq!(verify(&k, b"", now), Err(Error::Other("No data".into())));
-        assert_eq!(verify(&k, b"invalid signature", now), Err(Error::Other("No data".into())));
-        let nested: Vec<u8> = std::iter::repeat_n([0xa3u8, 0x00], 10_000).flatten().collect();
+        assert_eq!(
+            verify(&k, b"invalid signature", now),
+            Err(Error::Other("No data".into()))
+        );
+        let nested: Vec<u8> = std::iter::repeat_n([0xa3u8, 0x00], 10_000)
+            .flatten()
+            .collect();
         assert!(verify(&k, &nested, now).is_err());
         assert!(untrusted_contents(&nested).is_err());
         assert!(untrusted_contents(b"").is_err());
