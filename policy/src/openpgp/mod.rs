@@ -1,12 +1,48 @@
 //! OpenPGP with sequoia-openpgp, behaving as containers/image's default GPGME mechanism does:
 //! ephemeral keyrings, verification of signed messages, signing.
 //!
-//! OWNER: helper "openpgp". Interface fixed; bodies to be written.
+//! # Compatibility with the GPGME mechanism
+//!
+//! containers/image's default build verifies with GnuPG through GPGME. This module reproduces its
+//! verdicts without running gpg:
+//!
+//! * **Key import** ([`Keyring::from_blobs`]): every transferable public (or secret) key in each blob,
+//!   binary or ASCII-armored, several per blob and several armor blocks per blob; unparsable input
+//!   imports nothing and is not an error. As `gpg --import` does, a key without any user ID carrying a
+//!   valid self-signature is not imported. Keys are merged by fingerprint (a revocation in a second blob
+//!   applies to the key from the first), and the reported fingerprints keep import order and duplicates.
+//! * **Message forms** ([`verify`]): signed messages, compressed or not, one-pass or not, old or new
+//!   packet framing, v3 or v4 signature packets, binary or text signatures, binary or ASCII-armored;
+//!   **cleartext-signed** messages are accepted as GPGME does (the content then ends with the final
+//!   line break that `gpg` outputs). Input gpg does not recognise as OpenPGP fails with `No data`; more
+//!   than one literal data packet fails with `Bad data`; anything else that yields no signature
+//!   (literal only, encrypted, truncated, a key) fails with `Unexpected GPG signature count 0`.
+//! * **Exactly one signature** is required (`Unexpected GPG signature count N`); a detached signature
+//!   is checked against empty data, as gpg does, and therefore fails as a bad signature.
+//! * **Rejections** carry GPGME's text `Invalid GPG signature: gpgme.Signature{…}` (Go `%#v`), with
+//!   the `Summary`, `Fingerprint`, `Status`, timestamps and algorithms gpg 2.2 reports:
+//!   bad signature (`Summary:4`, key ID, zero times), unknown key (`Summary:128`, issuer fingerprint or
+//!   key ID), expired signature (`Summary:64`), expired key (`Summary:32`), revoked key or subkey, hard
+//!   or soft revocation, at any time (`Summary:16`), rejected digest (MD5: `Summary:2048`,
+//!   `err:0x5`), key newer than the signature or created after `now` (`err:0x27`), signing key without
+//!   the signing capability (`err:0x7d`). gpg checks in this order: digest algorithm, key lookup, key
+//!   time conflicts, key usage, the cryptographic check, then signature expiry, key expiry and key
+//!   revocation (reported in that precedence).
+//! * **Algorithm policy**: GnuPG 2.2 accepts SHA-1 and RIPEMD-160 data signatures and old RSA/DSA key
+//!   sizes that sequoia's `StandardPolicy` rejects; only MD5 is refused. The keyring therefore evaluates
+//!   keys with a `StandardPolicy` relaxed to accept those (see [`gnupg_policy`]).
+//!
+//! Differences that cannot be closed are listed in the docs of [`verify`].
 
+mod certs;
+mod gpgme;
 mod keyring;
+mod message;
+mod policy;
 mod sign;
 mod verify;
 
 pub use keyring::Keyring;
+pub use policy::gnupg_policy;
 pub use sign::{SigningKey, sign};
 pub use verify::{UntrustedContents, VerifiedMessage, untrusted_contents, verify};
