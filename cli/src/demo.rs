@@ -6,7 +6,7 @@
 use std::{path::Path, process::ExitCode, time::SystemTime};
 
 use containers_policy::{
-    Digest, ImageReference, Policy, PolicyContext, UnparsedImage, manifest, openpgp::SigningKey,
+    Digest, ImageReference, Policy, PolicyContext, UnparsedImage, manifest, openpgp::generate_key,
     simple,
 };
 
@@ -53,11 +53,12 @@ fn run_inner() -> Result<bool, Box<dyn std::error::Error>> {
     let root = tmp.path();
     let now = SystemTime::now();
 
-    let trusted = SigningKey::generate("Demo Release Key <release@demo.invalid>")?;
-    let stranger = SigningKey::generate("Somebody Else <stranger@demo.invalid>")?;
-    let keys = [&trusted, &stranger];
+    let trusted = generate_key("Demo Release Key <release@demo.invalid>")?;
+    let stranger = generate_key("Somebody Else <stranger@demo.invalid>")?;
     let key_path = root.join("release-key.pub");
-    std::fs::write(&key_path, trusted.public_key_armored()?)?;
+    std::fs::write(&key_path, &trusted.public_armored)?;
+    let (trusted, stranger) = (trusted.signing_key, stranger.signing_key);
+    let keys = [&trusted, &stranger];
 
     let policy_json = format!(
         r#"{{

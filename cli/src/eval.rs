@@ -7,7 +7,7 @@ use std::{
 
 use clap::Args;
 use containers_policy::{
-    Decision, Error, ImageReference, MatchedScope, Policy, PolicyContext, PolicyRequirement,
+    Decision, ImageReference, MatchedScope, Policy, PolicyContext, PolicyRequirement,
     UnparsedImage, config::GpgKeySource,
 };
 use serde_json::json;
@@ -222,10 +222,4 @@ fn describe(req: &PolicyRequirement) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// Prints an error the way the tool reports failures.
-pub(crate) fn fail(e: &Error) -> ExitCode {
-    eprintln!("Error: {e}");
-    ExitCode::from(1)
 }

@@ -227,7 +227,6 @@ fn validate_identity_remapping_prefix(s: &str) -> Result<(), Error> {
     )))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,7 @@
 //! Differences that cannot be closed are listed in the docs of [`verify`].
 
 mod certs;
+mod generate;
 mod gpgme;
 mod keyring;
 mod message;
@@ -42,6 +43,7 @@ mod policy;
 mod sign;
 mod verify;
 
+pub use generate::{GeneratedKey, generate_key};
 pub use keyring::Keyring;
 pub use policy::gnupg_policy;
 pub use sign::{SigningKey, sign};
