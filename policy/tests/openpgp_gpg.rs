@@ -262,6 +262,10 @@ fn setup() -> Option<&'static Env> {
         sign_with("md5".into(), &["--sign", "--digest-algo", "MD5", "-u", &r]);
         sign_with("clearsign".into(), &["--clearsign", "-u", &r]);
         sign_with(
+            "zlib".into(),
+            &["--sign", "--compress-algo", "zlib", "-u", &r],
+        );
+        sign_with(
             "bzip2".into(),
             &["--sign", "--compress-algo", "bzip2", "-u", &r],
         );
@@ -379,7 +383,7 @@ fn gpg_signatures_verify() {
         }
     }
     assert_eq!(env.sigs["rsa2048"][0], 0xa3, "gpg compresses by default");
-    for variant in ["armored", "textmode", "sha1", "bzip2"] {
+    for variant in ["armored", "textmode", "sha1", "zlib", "bzip2"] {
         let v = verify_named(env, variant).unwrap_or_else(|e| panic!("{variant}: {e}"));
         assert_eq!(v.content, PAYLOAD, "{variant}");
     }

@@ -93,11 +93,6 @@ impl Keyring {
         self.fingerprints.is_empty()
     }
 
-    /// The imported certificates (merged by fingerprint, without secret key material).
-    pub fn certs(&self) -> &[Cert] {
-        &self.inner.certs
-    }
-
     /// The `(certificate, key index in cert.keys())` pairs whose key has key ID `id`, in import order.
     pub(crate) fn keys_by_id<'s>(
         &'s self,

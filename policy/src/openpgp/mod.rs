@@ -25,12 +25,14 @@
 //!   key ID), expired signature (`Summary:64`), expired key (`Summary:32`), revoked key or subkey, hard
 //!   or soft revocation, at any time (`Summary:16`), rejected digest (MD5: `Summary:2048`,
 //!   `err:0x5`), key newer than the signature or created after `now` (`err:0x27`), signing key without
-//!   the signing capability (`err:0x7d`). gpg checks in this order: digest algorithm, key lookup, key
+//!   the signing capability (`err:0x7d`). The last two are inferred from gpg's source (`ERRSIG` with
+//!   `GPG_ERR_TIME_CONFLICT` / `GPG_ERR_WRONG_KEY_USAGE`), not observed; all others were observed with
+//!   skopeo 1.9.3. gpg checks in this order: digest algorithm, key lookup, key
 //!   time conflicts, key usage, the cryptographic check, then signature expiry, key expiry and key
 //!   revocation (reported in that precedence).
 //! * **Algorithm policy**: GnuPG 2.2 accepts SHA-1 and RIPEMD-160 data signatures and old RSA/DSA key
 //!   sizes that sequoia's `StandardPolicy` rejects; only MD5 is refused. The keyring therefore evaluates
-//!   keys with a `StandardPolicy` relaxed to accept those (see [`gnupg_policy`]).
+//!   keys with a `StandardPolicy` relaxed to accept those.
 //!
 //! Differences that cannot be closed are listed in the docs of [`verify`].
 
@@ -45,6 +47,5 @@ mod verify;
 
 pub use generate::{GeneratedKey, generate_key};
 pub use keyring::Keyring;
-pub use policy::gnupg_policy;
 pub use sign::{SigningKey, sign};
 pub use verify::{UntrustedContents, VerifiedMessage, untrusted_contents, verify};

@@ -41,7 +41,7 @@ static GNUPG_POLICY: LazyLock<StandardPolicy<'static>> = LazyLock::new(|| {
 /// The policy used to judge keys and key bindings: sequoia's `StandardPolicy`, relaxed to what GnuPG
 /// 2.2 accepts (SHA-1 and RIPEMD-160 everywhere, any RSA/DSA/ElGamal key size, version 3
 /// signatures). MD5 stays rejected, as in GnuPG.
-pub fn gnupg_policy() -> &'static StandardPolicy<'static> {
+pub(crate) fn gnupg_policy() -> &'static StandardPolicy<'static> {
     &GNUPG_POLICY
 }
 

@@ -249,26 +249,26 @@ fn hash_for(algo: PublicKeyAlgorithm) -> HashAlgorithm {
 /// issuer fingerprint subpackets. (Sequoia writes new-format packet headers, so the blob starts with
 /// `0xC8` where gpg's starts with `0xA3`; containers/image accepts both.)
 pub fn sign(key: &SigningKey, payload: &[u8], now: SystemTime) -> Result<Vec<u8>, Error> {
-    let keypair = key.key.clone().into_keypair().map_err(|e| fail(e))?;
+    let keypair = key.key.clone().into_keypair().map_err(fail)?;
     let mut out = Vec::new();
     {
         let message = Message::new(&mut out);
         let message = Compressor::new(message)
             .algo(CompressionAlgorithm::Zip)
             .build()
-            .map_err(|e| fail(e))?;
+            .map_err(fail)?;
         let message = Signer::new(message, keypair)
             .and_then(|s| s.hash_algo(hash_for(key.key.pk_algo())))
             .map(|s| s.creation_time(now))
             .and_then(|s| s.build())
-            .map_err(|e| fail(e))?;
+            .map_err(fail)?;
         let mut literal = LiteralWriter::new(message)
             .format(DataFormat::Binary)
             .date(now)
             .and_then(|l| l.build())
-            .map_err(|e| fail(e))?;
-        literal.write_all(payload).map_err(|e| fail(e))?;
-        literal.finalize().map_err(|e| fail(e))?;
+            .map_err(fail)?;
+        literal.write_all(payload).map_err(fail)?;
+        literal.finalize().map_err(fail)?;
     }
     Ok(out)
 }
