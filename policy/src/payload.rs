@@ -1,7 +1,7 @@
 //! Simple-signing payloads (`atomic container signature` JSON): creation and strict untrusted parsing.
 //!
 //! The parser is shared with sigstore payloads (`cosign container image signature`), which differ only in
-//! the `critical.type` value and in accepting `"optional": null`: see [`parse_untrusted_payload`].
+//! the `critical.type` value and in accepting `"optional": null`: see `parse_untrusted_payload`.
 //!
 //! ```
 //! use containers_policy::payload::SimpleSigningPayload;

@@ -169,7 +169,7 @@ impl DockerReference {
     pub fn as_str(&self) -> &str {
         &self.repr
     }
-    /// The registry host[:port], e.g. `docker.io`.
+    /// The registry `host[:port]`, e.g. `docker.io`.
     pub fn domain(&self) -> &str {
         &self.repr[..self.domain_len]
     }
