@@ -1,0 +1,1 @@
+//! The signature server (`containers-policy serve`). OWNER: helper C (server).

@@ -1,0 +1,1 @@
+//! `http(s)://` lookaside stores: reading. OWNER: helper B (network).

@@ -1,0 +1,1 @@
+//! Upload clients for signature servers and Nexus RAW repositories. OWNER: helper C (server).
