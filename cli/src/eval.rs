@@ -44,17 +44,30 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
 
 #[derive(Args)]
 pub(crate) struct EvalArgs {
+    /// The image: `docker://HOST/REPO:TAG` (or `@sha256:…`) to fetch from a registry, or with `--dir`
+    /// the transport reference to evaluate the directory as (default `dir:DIR`).
+    image: Option<String>,
     /// The policy.json (default: $HOME/.config/containers/policy.json, then /etc/containers/policy.json).
     #[arg(long)]
     policy: Option<PathBuf>,
-    /// Directory holding the image in the layout `skopeo copy … dir:DIR` writes
-    /// (`manifest.json`, `signature-1`, `signature-2`, …).
+    /// Read the image from a directory in the layout `skopeo copy … dir:DIR` writes
+    /// (`manifest.json`, `signature-1`, `signature-2`, …) instead of a registry.
     #[arg(long)]
-    dir: PathBuf,
-    /// Evaluate the image as this transport reference, e.g. `docker://quay.io/ns/app:1.0`
-    /// (default: `dir:DIR`).
-    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Same as the IMAGE argument with `--dir` (kept for scripts).
+    #[arg(long, conflicts_with = "image")]
     reference: Option<String>,
+    /// registries.d directory saying where signatures are stored (default:
+    /// $HOME/.config/containers/registries.d if it exists, else /etc/containers/registries.d).
+    #[arg(long = "registries.d", value_name = "DIR")]
+    registries_d: Option<PathBuf>,
+    /// Verify the registry's TLS certificate (`--tls-verify=false` also allows plain HTTP).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    tls_verify: bool,
+    /// Registry credentials file (default: $REGISTRY_AUTH_FILE, then the containers auth.json and
+    /// docker config.json locations).
+    #[arg(long, value_name = "FILE")]
+    authfile: Option<PathBuf>,
     /// Print one JSON object `{"allowed": bool, "error": string|null}`.
     #[arg(long)]
     json: bool,
@@ -62,7 +75,7 @@ pub(crate) struct EvalArgs {
 
 pub(crate) fn eval(args: EvalArgs) -> ExitCode {
     let input = load_inputs(&args);
-    let (ctx, image, policy_path) = match input {
+    let (ctx, image, policy_path, source) = match input {
         Ok(i) => i,
         Err(message) => {
             if args.json {
@@ -78,10 +91,7 @@ pub(crate) fn eval(args: EvalArgs) -> ExitCode {
         let error = decision.result.as_ref().err().map(ToString::to_string);
         println!("{}", json!({"allowed": decision.allowed(), "error": error}));
     } else {
-        print!(
-            "{}",
-            explain(&ctx, &image, &decision, &policy_path, Some(&args.dir))
-        );
+        print!("{}", explain(&ctx, &image, &decision, &policy_path, &source));
     }
     if decision.allowed() {
         ExitCode::SUCCESS
@@ -90,25 +100,53 @@ pub(crate) fn eval(args: EvalArgs) -> ExitCode {
     }
 }
 
-fn load_inputs(args: &EvalArgs) -> Result<(PolicyContext, UnparsedImage, PathBuf), String> {
+/// Where the image under evaluation came from, for the explanation.
+pub(crate) enum Source<'a> {
+    /// Built in memory (the demo).
+    Memory,
+    /// A `dir:` layout.
+    Dir(&'a Path),
+    /// A registry, with signatures from the named place.
+    Registry {
+        manifest_digest: String,
+        signatures_from: String,
+    },
+}
+
+fn load_inputs(args: &EvalArgs) -> Result<(PolicyContext, UnparsedImage, PathBuf, Source<'_>), String> {
     let policy_path = match &args.policy {
         Some(p) => p.clone(),
         None => crate::paths::default_policy_path()?,
     };
     let policy = Policy::from_path(&policy_path).map_err(|e| e.to_string())?;
-    if !args.dir.is_dir() {
-        return Err(format!("{}: not a directory", args.dir.display()));
+    let ctx = PolicyContext::new(policy);
+    if let Some(dir) = &args.dir {
+        if !dir.is_dir() {
+            return Err(format!("{}: not a directory", dir.display()));
+        }
+        let reference = match args.image.as_ref().or(args.reference.as_ref()) {
+            Some(r) => r.clone(),
+            None => format!("dir:{}", dir.display()),
+        };
+        let reference = ImageReference::parse(&reference).map_err(|e| e.to_string())?;
+        return Ok((
+            ctx,
+            UnparsedImage::from_dir(dir, reference),
+            policy_path,
+            Source::Dir(dir),
+        ));
     }
-    let reference = match &args.reference {
-        Some(r) => r.clone(),
-        None => format!("dir:{}", args.dir.display()),
+    let Some(image) = args.image.as_ref().or(args.reference.as_ref()) else {
+        return Err("nothing to evaluate: give an image (docker://HOST/REPO:TAG) or --dir DIR".to_owned());
     };
-    let reference = ImageReference::parse(&reference).map_err(|e| e.to_string())?;
-    Ok((
-        PolicyContext::new(policy),
-        UnparsedImage::from_dir(&args.dir, reference),
-        policy_path,
-    ))
+    let reference = ImageReference::parse(image).map_err(|e| e.to_string())?;
+    if reference.transport_name() != "docker" {
+        return Err(format!(
+            "{image}: only docker:// images can be fetched; use --dir for an image copied with skopeo"
+        ));
+    }
+    let remote = crate::remote::fetch(&reference, args.registries_d.as_deref(), args.tls_verify, args.authfile.as_deref())?;
+    Ok((ctx, remote.image, policy_path, Source::Registry { manifest_digest: remote.manifest_digest, signatures_from: remote.signatures_from }))
 }
 
 /// A readable account of a decision: the scope that matched, each requirement's result and each
@@ -118,14 +156,26 @@ pub(crate) fn explain(
     image: &UnparsedImage,
     decision: &Decision,
     policy_path: &Path,
-    dir: Option<&Path>,
+    source: &Source<'_>,
 ) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let reference = image.reference();
     let _ = write!(out, "Image:    {reference}");
-    if let Some(d) = dir {
-        let _ = write!(out, " (read from {})", d.display());
+    match source {
+        Source::Memory => {}
+        Source::Dir(d) => {
+            let _ = write!(out, " (read from {})", d.display());
+        }
+        Source::Registry {
+            manifest_digest,
+            signatures_from,
+        } => {
+            let _ = write!(
+                out,
+                "\nManifest: {manifest_digest}\nSignatures read from: {signatures_from}"
+            );
+        }
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "Policy:   {}", policy_path.display());
