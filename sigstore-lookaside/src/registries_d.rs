@@ -11,10 +11,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use containers_policy::{error::IoError, DockerReference, ImageReference};
-use serde::{de, Deserialize};
+use containers_policy::{DockerReference, ImageReference, error::IoError};
+use serde::{Deserialize, de};
 
-use crate::{layout::go_quote, Environment, Error, LookasideUrl, Result};
+use crate::{Environment, Error, LookasideUrl, Result, layout::go_quote};
 
 /// The system-wide registries.d directory.
 pub const SYSTEM_REGISTRIES_D: &str = "/etc/containers/registries.d";
@@ -125,7 +125,7 @@ impl RegistriesD {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(RegistriesD::default()),
             // Go opens the path fine and fails listing it.
             Err(e) if e.raw_os_error() == Some(20 /* ENOTDIR */) => {
-                return Err(IoError::new("readdirent", dir, e).into())
+                return Err(IoError::new("readdirent", dir, e).into());
             }
             Err(e) => return Err(IoError::new("open", dir, e).into()),
         };
@@ -145,7 +145,7 @@ impl RegistriesD {
                 Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
-                    return Err(IoError::new("read", &path, e).into())
+                    return Err(IoError::new("read", &path, e).into());
                 }
                 Err(e) => return Err(IoError::new("open", &path, e).into()),
             };
@@ -312,8 +312,19 @@ mod tests {
 
     #[test]
     fn empty_and_null_documents() {
-        for doc in ["", "{}", "# only a comment\n", "~", "docker:\n", "default-docker:\n"] {
-            assert_eq!(load(&[("a", doc)]).unwrap(), RegistriesD::default(), "{doc:?}");
+        for doc in [
+            "",
+            "{}",
+            "# only a comment\n",
+            "~",
+            "docker:\n",
+            "default-docker:\n",
+        ] {
+            assert_eq!(
+                load(&[("a", doc)]).unwrap(),
+                RegistriesD::default(),
+                "{doc:?}"
+            );
         }
         let c = load(&[("a", "docker:\n  example.com:\n")]).unwrap();
         assert_eq!(c.docker["example.com"], Section::default());
@@ -429,8 +440,16 @@ mod tests {
             RegistriesD::load_dir(&tmp.path().join("missing")).unwrap(),
             RegistriesD::default()
         );
-        std::fs::write(tmp.path().join("b.yaml"), "default-docker:\n  lookaside: b\n").unwrap();
-        std::fs::write(tmp.path().join("a.yaml"), "default-docker:\n  lookaside: a\n").unwrap();
+        std::fs::write(
+            tmp.path().join("b.yaml"),
+            "default-docker:\n  lookaside: b\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("a.yaml"),
+            "default-docker:\n  lookaside: a\n",
+        )
+        .unwrap();
         std::fs::write(tmp.path().join("c.yml"), "}").unwrap();
         let e = RegistriesD::load_dir(tmp.path()).unwrap_err();
         let (a, b) = (tmp.path().join("a.yaml"), tmp.path().join("b.yaml"));
@@ -446,8 +465,10 @@ mod tests {
         std::fs::write(tmp.path().join("bad.yaml"), "}").unwrap();
         let e = RegistriesD::load_dir(tmp.path()).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with(&format!("parsing {}: ", tmp.path().join("bad.yaml").display())),
+            e.to_string().starts_with(&format!(
+                "parsing {}: ",
+                tmp.path().join("bad.yaml").display()
+            )),
             "{e}"
         );
         let e = RegistriesD::load_dir(Path::new("/dev/null")).unwrap_err();
@@ -458,10 +479,16 @@ mod tests {
     fn default_dir_prefers_existing_user_dir() {
         let tmp = tempfile::tempdir().unwrap();
         let env = Environment::with_home(tmp.path(), 1000);
-        assert_eq!(RegistriesD::default_dir(&env), PathBuf::from(SYSTEM_REGISTRIES_D));
+        assert_eq!(
+            RegistriesD::default_dir(&env),
+            PathBuf::from(SYSTEM_REGISTRIES_D)
+        );
         let user = tmp.path().join(".config/containers/registries.d");
         std::fs::create_dir_all(&user).unwrap();
         assert_eq!(RegistriesD::default_dir(&env), user);
-        assert_eq!(RegistriesD::load_default(&env).unwrap(), RegistriesD::default());
+        assert_eq!(
+            RegistriesD::load_default(&env).unwrap(),
+            RegistriesD::default()
+        );
     }
 }
