@@ -183,7 +183,11 @@ fn permission_denied_gives_go_texts() {
         let status = std::process::Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
             .arg(&exe)
-            .args(["--exact", "permission_denied_gives_go_texts", "--test-threads=1"])
+            .args([
+                "--exact",
+                "permission_denied_gives_go_texts",
+                "--test-threads=1",
+            ])
             .env(UNPRIVILEGED_CHILD_ENV, "1")
             .env("TMPDIR", "/tmp")
             .status();
