@@ -79,7 +79,7 @@ pub struct RegistriesD {
 /// One file's content (`registryConfiguration`).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
-struct FileConfig {
+struct RegistryConfiguration {
     #[serde(default)]
     default_docker: Option<Section>,
     #[serde(default)]
@@ -288,12 +288,12 @@ impl Merger {
     }
 }
 
-fn parse_file(bytes: &[u8]) -> std::result::Result<FileConfig, serde_yaml::Error> {
+fn parse_file(bytes: &[u8]) -> std::result::Result<RegistryConfiguration, serde_yaml::Error> {
     // A generic parse first: it refuses duplicate keys in any mapping (as yaml.v3 does), and tells an
     // empty document (empty file, comments only, `~`) from a mapping.
     let value: serde_yaml::Value = serde_yaml::from_slice(bytes)?;
     if value.is_null() {
-        return Ok(FileConfig::default());
+        return Ok(RegistryConfiguration::default());
     }
     serde_yaml::from_slice(bytes)
 }
