@@ -25,7 +25,11 @@ pub struct Environment {
 impl Environment {
     /// Reads the process environment (and the effective UID) once.
     pub fn from_process() -> Self {
-        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let uid = std::env::var("_CONTAINERS_ROOTLESS_UID")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -70,7 +74,11 @@ mod tests {
     #[test]
     fn effective_uid_matches_id_command() {
         let out = std::process::Command::new("id").arg("-u").output().unwrap();
-        let expected: u32 = String::from_utf8(out.stdout).unwrap().trim().parse().unwrap();
+        let expected: u32 = String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         assert_eq!(effective_uid(), expected);
     }
 }
