@@ -18,20 +18,9 @@ use containers_policy::{Digest, openpgp::Keyring};
 
 use super::{ServerConfig, check::check_signature};
 use crate::{
-    SignatureLocation, auth::Credentials, layout::validate_repository_path, store::MAX_SIGNATURES,
+    SignatureLocation, auth::Credentials, layout::validate_repository_path, store::{MAX_SIGNATURES, file},
 };
 
-// TEMP: until wt/store is merged.
-mod file {
-    pub(crate) use crate::store::file::append_signature;
-    pub(crate) fn find_identical(
-        _: &std::path::Path,
-        _: &containers_policy::Digest,
-        _: &[u8],
-    ) -> crate::Result<Option<usize>> {
-        Ok(None)
-    }
-}
 
 /// Number of lock stripes serializing "look for an identical signature, then append" per image.
 const LOCK_STRIPES: usize = 64;
