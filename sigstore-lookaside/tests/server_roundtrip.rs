@@ -126,11 +126,14 @@ fn put_to_an_occupied_index_stores_at_the_next_free_one_and_reuploads_are_idempo
     assert_eq!(digest, digest2);
     assert_ne!(first, second);
     let put = |blob: &[u8], index: usize| {
-        c.put(f.url(&format!("/ns/img@sha256={}/signature-{index}", digest.hex())))
-            .header("Authorization", format!("Bearer {TOKEN}"))
-            .body(blob.to_vec())
-            .send()
-            .unwrap()
+        c.put(f.url(&format!(
+            "/ns/img@sha256={}/signature-{index}",
+            digest.hex()
+        )))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .body(blob.to_vec())
+        .send()
+        .unwrap()
     };
     assert_eq!(put(&first, 1).status(), StatusCode::CREATED);
     // Same index, other bytes: not overwritten, stored as signature-2.
@@ -224,7 +227,10 @@ fn signature_server_client_sends_old_style_repo_name_and_layer_id() {
         let (digest, blob) = signature(6, &format!("reg.example/{repo}:1"));
         let o = up.upload(repo, &digest, &blob).unwrap();
         let rel = format!("{repo}@sha256={}/signature-1", digest.hex());
-        assert_eq!((o.path.as_str(), o.index, o.created), (rel.as_str(), Some(1), true));
+        assert_eq!(
+            (o.path.as_str(), o.index, o.created),
+            (rel.as_str(), Some(1), true)
+        );
         assert_eq!(o.url.unwrap().as_str(), f.url(&format!("/{rel}")));
         assert_eq!(fs::read(f.root().join(&rel)).unwrap(), blob);
         let again = up.upload(repo, &digest, &blob).unwrap();
@@ -243,7 +249,10 @@ fn signature_server_client_sends_old_style_repo_name_and_layer_id() {
 fn staging_tree_of_any_depth_is_listed_and_uploaded() {
     let staging = tempfile::tempdir().unwrap();
     let mut expected = Vec::new();
-    for (n, repo) in ["docker/busybox", "a", "x/y/z/deep"].into_iter().enumerate() {
+    for (n, repo) in ["docker/busybox", "a", "x/y/z/deep"]
+        .into_iter()
+        .enumerate()
+    {
         let (digest, blob) = signature(10 + n, &format!("reg.example/{repo}:1"));
         let other = containers_policy::openpgp::generate_key("O <o@example.invalid>").unwrap();
         let (_, blob2) = signature_with(&other, 10 + n, &format!("reg.example/{repo}:1"));
@@ -258,7 +267,9 @@ fn staging_tree_of_any_depth_is_listed_and_uploaded() {
     }
     // A leftover temporary file of a killed writer is skipped.
     assert_eq!(expected[2].0, "a");
-    let some_image = staging.path().join(format!("a@sha256={}", expected[2].1.hex()));
+    let some_image = staging
+        .path()
+        .join(format!("a@sha256={}", expected[2].1.hex()));
     fs::write(some_image.join(".tmp-signature-leftover"), b"partial").unwrap();
 
     let listed = staged_signatures(staging.path()).unwrap();
@@ -340,6 +351,43 @@ fn staging_walk_refuses_what_does_not_parse() {
     let staging = tempfile::tempdir().unwrap();
     let stray = outside.path().join("signature-1");
     fs::write(&stray, b"x").unwrap();
-    let e = locate_staged_file(staging.path(), &stray).unwrap_err().to_string();
+    let e = locate_staged_file(staging.path(), &stray)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not inside the staging store"), "{e}");
+}
+
+#[test]
+fn wait_returns_after_a_shutdown_from_another_thread_and_the_port_closes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = sigstore_lookaside::server::start(
+        sigstore_lookaside::server::ServerConfig::new(tmp.path()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    assert_eq!(raw(addr, "GET", "/x", &[], b"").status, 400);
+    let handle = server.shutdown_handle();
+    let waiter = std::thread::spawn(move || server.wait());
+    handle.shutdown();
+    waiter.join().unwrap().unwrap();
+    assert!(std::net::TcpStream::connect(addr).is_err());
+
+    // shutdown() and Drop close the port too.
+    let server = sigstore_lookaside::server::start(
+        sigstore_lookaside::server::ServerConfig::new(tmp.path()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    server.shutdown().unwrap();
+    assert!(std::net::TcpStream::connect(addr).is_err());
+    let server = sigstore_lookaside::server::start(
+        sigstore_lookaside::server::ServerConfig::new(tmp.path()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    drop(server);
+    assert!(std::net::TcpStream::connect(addr).is_err());
 }

@@ -18,9 +18,11 @@ use containers_policy::{Digest, openpgp::Keyring};
 
 use super::{ServerConfig, check::check_signature};
 use crate::{
-    SignatureLocation, auth::Credentials, layout::validate_repository_path, store::{MAX_SIGNATURES, file},
+    SignatureLocation,
+    auth::Credentials,
+    layout::validate_repository_path,
+    store::{MAX_SIGNATURES, file},
 };
-
 
 /// Number of lock stripes serializing "look for an identical signature, then append" per image.
 const LOCK_STRIPES: usize = 64;
@@ -199,7 +201,7 @@ fn percent_decode(path: &str) -> Result<String, String> {
                 .ok_or_else(|| format!("invalid percent-encoding in {}", shown(path)))?;
             if hex == b'/' || hex == b'\\' {
                 return Err(format!(
-                    "encoded slashes are not allowed in signature paths: {}",
+                    "encoded slashes and backslashes are not allowed in signature paths: {}",
                     shown(path)
                 ));
             }

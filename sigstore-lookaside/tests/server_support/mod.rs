@@ -65,7 +65,8 @@ pub struct Fixture {
 impl Fixture {
     pub fn new(config: impl FnOnce(ServerConfig) -> ServerConfig) -> Self {
         let tmp = tempfile::tempdir().unwrap();
-        let cfg = config(ServerConfig::new(tmp.path().join("root")).with_credentials(credentials()));
+        let cfg =
+            config(ServerConfig::new(tmp.path().join("root")).with_credentials(credentials()));
         let server = server::start(cfg, "127.0.0.1:0".parse().unwrap()).unwrap();
         Fixture { tmp, server }
     }
@@ -121,7 +122,10 @@ pub fn layer_id(name: &str, digest: &Digest) -> String {
 }
 
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().no_proxy().build().unwrap()
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 /// A raw HTTP/1.1 response.
@@ -164,12 +168,7 @@ pub fn raw(
         .position(|w| w == b"\r\n\r\n")
         .expect("response head");
     let head = String::from_utf8_lossy(&resp[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     RawResponse {
         status,
         head,
