@@ -311,7 +311,8 @@ fn staging_tree_of_any_depth_is_listed_and_uploaded() {
 #[test]
 fn staging_walk_refuses_what_does_not_parse() {
     let (digest, blob) = signature(20, "reg.example/ns/img:1");
-    let cases: Vec<(&str, Box<dyn Fn(&std::path::Path)>)> = vec![
+    type Make = Box<dyn Fn(&std::path::Path)>;
+    let cases: Vec<(&str, Make)> = vec![
         (
             "README",
             Box::new(|root| fs::write(root.join("README"), b"x").unwrap()),
@@ -341,7 +342,12 @@ fn staging_walk_refuses_what_does_not_parse() {
     ];
     for (needle, make) in cases {
         let staging = tempfile::tempdir().unwrap();
-        file::write_signatures(&staging.path().join("ns/img"), &digest, &[blob.clone()]).unwrap();
+        file::write_signatures(
+            &staging.path().join("ns/img"),
+            &digest,
+            std::slice::from_ref(&blob),
+        )
+        .unwrap();
         make(staging.path());
         let e = staged_signatures(staging.path()).unwrap_err().to_string();
         assert!(e.contains(needle), "{needle}: {e}");

@@ -574,8 +574,7 @@ fn store_blocking(
         .get(stripe)
         .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     if let Some(index) = file::find_identical(&repo_dir, digest, blob).map_err(internal)? {
-        let loc =
-            SignatureLocation::new(repository, digest.clone(), index).map_err(|e| internal(e))?;
+        let loc = SignatureLocation::new(repository, digest.clone(), index).map_err(&internal)?;
         return Ok((loc, false));
     }
     // containers/image refuses to read an image with MAX_SIGNATURES signatures or more.
