@@ -6,9 +6,9 @@
 use std::{path::Path, process::ExitCode, time::SystemTime};
 
 use containers_policy::{
-    Digest, ImageReference, Policy, PolicyContext, UnparsedImage, manifest, openpgp::generate_key,
-    simple,
+    ImageReference, Policy, PolicyContext, UnparsedImage, manifest, openpgp::generate_key, simple,
 };
+use sigstore_lookaside::{Environment, RegistriesD, store::file};
 
 const MANIFEST: &str = r#"{
    "schemaVersion": 2,
@@ -80,6 +80,18 @@ fn run_inner() -> Result<bool, Box<dyn std::error::Error>> {
     let manifest_bytes = MANIFEST.as_bytes();
     let digest = manifest::manifest_digest(manifest_bytes)?;
     let lookaside = root.join("lookaside");
+    // registries.d says where signatures live, as on a real node; writes go to its staging location.
+    let registries_d = root.join("registries.d");
+    std::fs::create_dir_all(&registries_d)?;
+    std::fs::write(
+        registries_d.join("demo.yaml"),
+        format!(
+            "docker:\n  registry.demo.invalid:\n    lookaside: file://{0}\n    lookaside-staging: file://{0}\n",
+            lookaside.display()
+        ),
+    )?;
+    let registries = RegistriesD::load_dir(&registries_d)?;
+    let env = Environment::with_home(root, 1000);
 
     let cases = vec![
         Case {
@@ -119,16 +131,27 @@ fn run_inner() -> Result<bool, Box<dyn std::error::Error>> {
 
     let mut as_expected = true;
     for case in &cases {
-        let repo_path = case.reference.split_once('/').map_or("", |(_, rest)| rest);
-        let repo_path = repo_path.split(':').next().unwrap_or(repo_path);
-        let dir = signature_dir(&lookaside, repo_path, &digest);
-        for (i, (key, claimed)) in case.signatures.iter().enumerate() {
-            let sig = simple::sign_docker_manifest(manifest_bytes, claimed, keys[*key], now)?;
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(dir.join(format!("signature-{}", i + 1)), sig)?;
-        }
-        let blobs = read_signatures(&dir)?;
         let reference = ImageReference::parse(&format!("docker://{}", case.reference))?;
+        let docker = reference
+            .docker_reference()
+            .ok_or("demo references are docker references")?;
+        let staging = registries.storage_base_url(docker, true, &env)?;
+        let repo_dir = staging
+            .file_path()
+            .ok_or("the demo's staging store is a file:// URL")?;
+        let signatures = case
+            .signatures
+            .iter()
+            .map(|(key, claimed)| {
+                simple::sign_docker_manifest(manifest_bytes, claimed, keys[*key], now)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        file::write_signatures(&repo_dir, &digest, &signatures)?;
+        let base = registries.storage_base_url(docker, false, &env)?;
+        let blobs = file::read_signatures(
+            &base.file_path().ok_or("the demo's lookaside is a file:// URL")?,
+            &digest,
+        )?;
         let image = UnparsedImage::from_blobs(reference, manifest_bytes.to_vec(), &blobs);
         let decision = ctx.evaluate(&image);
         let verdict = if decision.allowed() {
@@ -158,26 +181,4 @@ fn run_inner() -> Result<bool, Box<dyn std::error::Error>> {
         println!("UNEXPECTED: a verdict differs from what containers/image decides.");
     }
     Ok(as_expected)
-}
-
-/// `<base>/<repository path>@<algorithm>=<hex>`, the lookaside layout.
-fn signature_dir(base: &Path, repo_path: &str, digest: &Digest) -> std::path::PathBuf {
-    base.join(format!(
-        "{repo_path}@{}={}",
-        digest.algorithm(),
-        digest.hex()
-    ))
-}
-
-/// `signature-1`, `signature-2`, … up to the first missing one.
-fn read_signatures(dir: &Path) -> std::io::Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    for i in 1.. {
-        match std::fs::read(dir.join(format!("signature-{i}"))) {
-            Ok(b) => out.push(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
 }

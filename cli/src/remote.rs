@@ -29,8 +29,10 @@ pub(crate) fn fetch(
         None => RegistriesD::load_default(&env),
     }
     .map_err(|e| e.to_string())?;
-    let mut registry = RegistryOptions::new(env.clone())
-        .with_http(HttpOptions::default().with_tls_verify(tls_verify));
+    let mut registry = RegistryOptions::new(
+        HttpOptions::default().with_tls_verify(tls_verify),
+        env.clone(),
+    );
     if let Some(f) = authfile {
         registry = registry.with_auth_file(f);
     }
