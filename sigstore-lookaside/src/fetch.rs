@@ -9,12 +9,9 @@
 //!
 //! [`SignatureReader`] may fetch several indices at once; the outcome is always the sequential walk's.
 
-use std::{
-    path::PathBuf,
-    sync::{
-        Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
+use std::sync::{
+    Mutex,
+    atomic::{AtomicUsize, Ordering},
 };
 
 use containers_policy::{Digest, error::go_quote, signature::Signature};
@@ -129,19 +126,59 @@ impl SignatureReader {
         index: usize,
     ) -> Result<Option<(String, Vec<u8>)>> {
         let url = base.signature_url(digest, index)?;
-        match &url {
-            LookasideUrl::Url(u) if u.scheme() == "file" => {
-                let path = PathBuf::from(percent_decode(u.path()));
+        let name = redacted(&url.to_string());
+        match url.scheme() {
+            "file" => {
+                let Some(path) = url.file_path() else {
+                    return Err(unsupported(&name));
+                };
                 Ok(store::file::get_one(&path)?
                     .map(|blob| (go_quote(&path.display().to_string()), blob)))
             }
-            LookasideUrl::Url(u) if u.scheme() == "http" || u.scheme() == "https" => {
-                Ok(self.http.get_one(u)?.map(|blob| (u.to_string(), blob)))
+            "http" | "https" => {
+                let Some(target) = url.to_url() else {
+                    return Err(Error::Read(format!(
+                        "reading signature from {name}: the URL cannot be requested"
+                    )));
+                };
+                let mut warnings = Vec::new();
+                Ok(self
+                    .http
+                    .get_one_named(&target, &name, &mut warnings)?
+                    .map(|blob| (name, blob)))
             }
-            other => Err(Error::Read(format!(
-                "Unsupported scheme when reading signature from {other}"
-            ))),
+            _ => Err(unsupported(&name)),
         }
+    }
+}
+
+fn unsupported(name: &str) -> Error {
+    Error::Read(format!(
+        "Unsupported scheme when reading signature from {name}"
+    ))
+}
+
+/// Go's `URL.Redacted()` on a rendered URL: a password in the user info becomes `xxxxx`.
+fn redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let authority = &url[authority_start..authority_end];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:xxxxx{}",
+                &url[..authority_start],
+                &authority[..colon],
+                &url[authority_start + at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -214,26 +251,6 @@ fn parallel<T: Send>(
     Err(cap_error())
 }
 
-/// Decodes `%XX` escapes of a URL path (Go's `URL.Path` is the decoded path). Invalid escapes are kept.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,8 +300,10 @@ mod tests {
     }
 
     #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("/a%20b/c%2"), "/a b/c%2");
-        assert_eq!(percent_decode("/x%zz%41"), "/x%zzA");
+    fn redaction() {
+        assert_eq!(redacted("https://u:p@h/x@y"), "https://u:xxxxx@h/x@y");
+        assert_eq!(redacted("https://u@h/x"), "https://u@h/x");
+        assert_eq!(redacted("https://h/a:b@c"), "https://h/a:b@c");
+        assert_eq!(redacted("/plain/path"), "/plain/path");
     }
 }

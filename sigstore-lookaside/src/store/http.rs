@@ -44,11 +44,22 @@ impl HttpStore {
         url: &url::Url,
         warnings: &mut Vec<String>,
     ) -> Result<Option<Vec<u8>>> {
+        self.get_one_named(url, url.as_str(), warnings)
+    }
+
+    /// As [`HttpStore::get_one_with_warnings`], naming the URL as `url` in messages (Go's rendering of
+    /// the configured URL, with any password redacted).
+    pub(crate) fn get_one_named(
+        &self,
+        target: &url::Url,
+        url: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<Vec<u8>>> {
         let response = self
             .client
-            .get(url.clone())
+            .get(target.clone())
             .send()
-            .map_err(|e| Error::Read(transport_error("Get", url.as_str(), &e)))?;
+            .map_err(|e| Error::Read(transport_error("Get", url, &e)))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -67,7 +78,7 @@ impl HttpStore {
         if simplify_content_type(&content_type) == "text/html" {
             warnings.push(format!(
                 "Signature {} has Content-Type {}, unexpected for a signature",
-                go_quote(url.as_str()),
+                go_quote(url),
                 go_quote(&content_type)
             ));
         }
