@@ -2,6 +2,8 @@
 //! written with std::net), and from `file://` trees; the concurrent walk must give exactly the
 //! sequential walk's result.
 
+#![allow(clippy::unwrap_used)]
+
 use std::{
     io::{BufRead, BufReader, Write},
     net::{TcpListener, TcpStream},
