@@ -1,26 +1,69 @@
 //! `registries.d`: which lookaside store serves which docker scope (`docker/registries_d.go`).
 //! OWNER: helper A (store).
+//!
+//! Files are read in **file-name order** (upstream uses unsorted directory order, which makes the
+//! "defined both in A and B" message depend on the filesystem; sorting makes it deterministic and gives the
+//! same verdict whenever upstream's is well-defined).
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::BTreeMap,
+    fmt, io,
+    path::{Path, PathBuf},
+};
 
-use containers_policy::DockerReference;
+use containers_policy::{DockerReference, ImageReference, error::IoError};
+use serde::{Deserialize, de};
 
-use crate::{Environment, LookasideUrl, Result};
+use crate::{Environment, Error, LookasideUrl, Result, layout::go_quote};
+
+/// The system-wide registries.d directory.
+pub const SYSTEM_REGISTRIES_D: &str = "/etc/containers/registries.d";
+
+/// The built-in lookaside directory for root.
+pub const ROOT_LOOKASIDE_DIR: &str = "/var/lib/containers/sigstore";
+
+/// The built-in lookaside directory for other users, relative to `$HOME`.
+pub const USER_LOOKASIDE_DIR: &str = ".local/share/containers/sigstore";
 
 /// One `default-docker` or `docker: <scope>` section.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub struct Section {
     /// `lookaside`.
+    #[serde(default)]
     pub lookaside: Option<String>,
     /// `lookaside-staging`.
+    #[serde(default)]
     pub lookaside_staging: Option<String>,
     /// `sigstore` (deprecated alias of `lookaside`).
+    #[serde(default)]
     pub sigstore: Option<String>,
     /// `sigstore-staging` (deprecated alias of `lookaside-staging`).
+    #[serde(default)]
     pub sigstore_staging: Option<String>,
     /// `use-sigstore-attachments`.
+    #[serde(default)]
     pub use_sigstore_attachments: Option<bool>,
+}
+
+impl Section {
+    /// The URL this section yields, if non-empty: for reading `lookaside` else `sigstore`; for writing
+    /// `lookaside-staging`, `sigstore-staging`, `lookaside`, `sigstore` (containers/image
+    /// `registryNamespace.signatureTopLevel`).
+    pub fn signature_top_level(&self, write: bool) -> Option<&str> {
+        fn non_empty(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.is_empty())
+        }
+        let staging = if write {
+            non_empty(&self.lookaside_staging).or_else(|| non_empty(&self.sigstore_staging))
+        } else {
+            None
+        };
+        staging
+            .or_else(|| non_empty(&self.lookaside))
+            .or_else(|| non_empty(&self.sigstore))
+    }
 }
 
 /// A loaded and merged registries.d directory.
@@ -33,35 +76,419 @@ pub struct RegistriesD {
     pub docker: BTreeMap<String, Section>,
 }
 
+/// One file's content (`registryConfiguration`).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct RegistryConfiguration {
+    #[serde(default)]
+    default_docker: Option<Section>,
+    #[serde(default)]
+    docker: Option<Scopes>,
+}
+
+/// The `docker:` map; a `null` section value is an empty section (Go's zero `registryNamespace`).
+#[derive(Default)]
+struct Scopes(Vec<(String, Section)>);
+
+impl<'de> Deserialize<'de> for Scopes {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Scopes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of docker scopes to sections")
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Scopes, E> {
+                Ok(Scopes::default())
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Scopes, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Option<Section>>()? {
+                    out.push((k, v.unwrap_or_default()));
+                }
+                Ok(Scopes(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 impl RegistriesD {
-    /// Loads every `*.yaml` file of `dir` (a missing directory is an empty configuration).
+    /// Loads every `*.yaml` file of `dir`, in file-name order (a missing directory is an empty
+    /// configuration; a file vanishing between listing and reading is skipped).
     pub fn load_dir(dir: &Path) -> Result<Self> {
-        let _ = dir;
-        todo!()
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(RegistriesD::default()),
+            // Go opens the path fine and fails listing it.
+            Err(e) if e.raw_os_error() == Some(20 /* ENOTDIR */) => {
+                return Err(IoError::new("readdirent", dir, e).into());
+            }
+            Err(e) => return Err(IoError::new("open", dir, e).into()),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| IoError::new("readdirent", dir, e))?;
+            let name = entry.file_name();
+            if name.as_encoded_bytes().ends_with(b".yaml") {
+                names.push(name);
+            }
+        }
+        names.sort();
+        let mut merger = Merger::default();
+        for name in names {
+            let path = dir.join(name);
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                    return Err(IoError::new("read", &path, e).into());
+                }
+                Err(e) => return Err(IoError::new("open", &path, e).into()),
+            };
+            merger.add(&path.display().to_string(), &bytes)?;
+        }
+        Ok(merger.config)
+    }
+
+    /// Merges in-memory files, in the given order, exactly as [`load_dir`](Self::load_dir) merges a
+    /// directory; `name` is what error messages call each file.
+    pub fn from_yaml_files<N: AsRef<str>, B: AsRef<[u8]>>(files: &[(N, B)]) -> Result<Self> {
+        let mut merger = Merger::default();
+        for (name, bytes) in files {
+            merger.add(name.as_ref(), bytes.as_ref())?;
+        }
+        Ok(merger.config)
+    }
+
+    /// The directory [`load_default`](Self::load_default) reads: `$HOME/.config/containers/registries.d`
+    /// if it exists, else `/etc/containers/registries.d`.
+    pub fn default_dir(env: &Environment) -> PathBuf {
+        if let Some(home) = &env.home {
+            let user = home.join(".config/containers/registries.d");
+            if std::fs::metadata(&user).is_ok() {
+                return user;
+            }
+        }
+        PathBuf::from(SYSTEM_REGISTRIES_D)
     }
 
     /// Loads the default directory for `env` (`$HOME/.config/containers/registries.d` if it exists, else
     /// `/etc/containers/registries.d`).
     pub fn load_default(env: &Environment) -> Result<Self> {
-        let _ = env;
-        todo!()
+        Self::load_dir(&Self::default_dir(env))
+    }
+
+    /// The configured lookaside value for `reference` before the repository path is appended (upstream
+    /// `signatureTopLevel`): identity, then each namespace (wildcards included), then `default-docker`;
+    /// the first section yielding a non-empty value wins. `None` means "use the built-in default".
+    pub fn signature_top_level(
+        &self,
+        reference: &DockerReference,
+        write: bool,
+    ) -> Result<Option<&str>> {
+        for section in self.sections_for(reference)? {
+            if let Some(url) = section.signature_top_level(write) {
+                return Ok(Some(url));
+            }
+        }
+        Ok(None)
     }
 
     /// The lookaside base URL for `reference`, with its repository path appended
-    /// (containers/image `SignatureStorageBaseURL`); `write` selects the staging location.
+    /// (containers/image `SignatureStorageBaseURL`); `write` selects the staging location. With nothing
+    /// configured: `file:///var/lib/containers/sigstore` for UID 0, else
+    /// `file://$HOME/.local/share/containers/sigstore` (an error if `env` has no home).
     pub fn storage_base_url(
         &self,
         reference: &DockerReference,
         write: bool,
         env: &Environment,
     ) -> Result<LookasideUrl> {
-        let _ = (reference, write, env);
-        todo!()
+        let base = match self.signature_top_level(reference, write)? {
+            Some(top) => LookasideUrl::parse(top)?,
+            None => default_lookaside(env)?,
+        };
+        Ok(base.with_repository(reference))
     }
 
-    /// Whether sigstore attachments are used for `reference`.
+    /// Whether sigstore attachments are used for `reference`: the first section of the same walk where
+    /// `use-sigstore-attachments` is set decides; default false. A reference that cannot be a docker
+    /// image reference (tag and digest) has no sections and yields false.
     pub fn use_sigstore_attachments(&self, reference: &DockerReference) -> bool {
-        let _ = reference;
-        todo!()
+        self.sections_for(reference)
+            .ok()
+            .and_then(|s| s.into_iter().find_map(|s| s.use_sigstore_attachments))
+            .unwrap_or(false)
+    }
+
+    /// The sections applying to `reference`, most specific first.
+    fn sections_for(&self, reference: &DockerReference) -> Result<Vec<&Section>> {
+        let image = ImageReference::docker(reference.clone())?;
+        let mut out: Vec<&Section> = std::iter::once(image.policy_identity())
+            .chain(image.policy_namespaces())
+            .filter_map(|scope| self.docker.get(&scope))
+            .collect();
+        out.extend(self.default_docker.as_ref());
+        Ok(out)
+    }
+}
+
+/// The built-in lookaside location (`builtinDefaultLookasideStorageDir`).
+pub fn default_lookaside(env: &Environment) -> Result<LookasideUrl> {
+    if env.uid == 0 {
+        return Ok(LookasideUrl::file(Path::new(ROOT_LOOKASIDE_DIR)));
+    }
+    let home = env.home.as_ref().ok_or_else(|| {
+        Error::Config(
+            "cannot determine the default lookaside location: the home directory is unknown"
+                .to_owned(),
+        )
+    })?;
+    Ok(LookasideUrl::file(&home.join(USER_LOOKASIDE_DIR)))
+}
+
+#[derive(Default)]
+struct Merger {
+    config: RegistriesD,
+    default_from: String,
+    scope_from: BTreeMap<String, String>,
+}
+
+impl Merger {
+    fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let file = parse_file(bytes).map_err(|e| Error::Config(format!("parsing {name}: {e}")))?;
+        if let Some(section) = file.default_docker {
+            if self.config.default_docker.is_some() {
+                return Err(Error::Config(format!(
+                    "Error parsing signature storage configuration: \"default-docker\" defined both in {} and {}",
+                    go_quote(&self.default_from),
+                    go_quote(name)
+                )));
+            }
+            self.config.default_docker = Some(section);
+            self.default_from = name.to_owned();
+        }
+        for (scope, section) in file.docker.unwrap_or_default().0 {
+            if let Some(previous) = self.scope_from.get(&scope) {
+                return Err(Error::Config(format!(
+                    "Error parsing signature storage configuration: \"docker\" namespace {} defined both in {} and {}",
+                    go_quote(&scope),
+                    go_quote(previous),
+                    go_quote(name)
+                )));
+            }
+            self.scope_from.insert(scope.clone(), name.to_owned());
+            self.config.docker.insert(scope, section);
+        }
+        Ok(())
+    }
+}
+
+fn parse_file(bytes: &[u8]) -> std::result::Result<RegistryConfiguration, serde_yaml::Error> {
+    // A generic parse first: it refuses duplicate keys in any mapping (as yaml.v3 does), and tells an
+    // empty document (empty file, comments only, `~`) from a mapping.
+    let value: serde_yaml::Value = serde_yaml::from_slice(bytes)?;
+    if value.is_null() {
+        return Ok(RegistryConfiguration::default());
+    }
+    serde_yaml::from_slice(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(files: &[(&str, &str)]) -> Result<RegistriesD> {
+        RegistriesD::from_yaml_files(files)
+    }
+
+    fn r(s: &str) -> DockerReference {
+        DockerReference::parse_normalized(s).unwrap()
+    }
+
+    #[test]
+    fn empty_and_null_documents() {
+        for doc in [
+            "",
+            "{}",
+            "# only a comment\n",
+            "~",
+            "docker:\n",
+            "default-docker:\n",
+        ] {
+            assert_eq!(
+                load(&[("a", doc)]).unwrap(),
+                RegistriesD::default(),
+                "{doc:?}"
+            );
+        }
+        let c = load(&[("a", "docker:\n  example.com:\n")]).unwrap();
+        assert_eq!(c.docker["example.com"], Section::default());
+    }
+
+    #[test]
+    fn unknown_keys_ignored_and_keys_case_sensitive() {
+        let c = load(&[(
+            "a",
+            "unknown: 1\ndefault-docker:\n  Lookaside: https://x\n  other: y\n  sigstore: https://s\n",
+        )])
+        .unwrap();
+        let d = c.default_docker.unwrap();
+        assert_eq!(d.lookaside, None);
+        assert_eq!(d.sigstore.as_deref(), Some("https://s"));
+    }
+
+    #[test]
+    fn duplicate_keys_in_one_file_are_errors() {
+        for doc in [
+            "docker:\n  a:\n    lookaside: x\n  a:\n    lookaside: y\n",
+            "default-docker:\n  lookaside: x\n  lookaside: y\n",
+            "docker: {}\ndocker: {}\n",
+            "foo: 1\nfoo: 2\n",
+        ] {
+            let e = load(&[("/d/f.yaml", doc)]).unwrap_err();
+            assert!(e.to_string().starts_with("parsing /d/f.yaml: "), "{e}");
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+        }
+    }
+
+    #[test]
+    fn cross_file_duplicates_name_both_files_in_read_order() {
+        let e = load(&[
+            ("a.yaml", "default-docker:\n  lookaside: x\n"),
+            ("b.yaml", "default-docker:\n  lookaside: y\n"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"Error parsing signature storage configuration: "default-docker" defined both in "a.yaml" and "b.yaml""#
+        );
+        let e = load(&[
+            ("a.yaml", "docker:\n  example.com: {}\n"),
+            ("b.yaml", "docker:\n  example.com:\n    lookaside: y\n"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"Error parsing signature storage configuration: "docker" namespace "example.com" defined both in "a.yaml" and "b.yaml""#
+        );
+    }
+
+    #[test]
+    fn empty_values_fall_through_and_attachments_take_first_set() {
+        let c = load(&[(
+            "a",
+            "default-docker:\n  lookaside: https://default\n  use-sigstore-attachments: true\n\
+             docker:\n  example.com/ns:\n    lookaside: ''\n    use-sigstore-attachments: false\n\
+             \x20 '*.example.com':\n    lookaside: https://wild\n",
+        )])
+        .unwrap();
+        let env = Environment::with_home("/home/u", 1000);
+        assert_eq!(
+            c.storage_base_url(&r("example.com/ns/repo"), false, &env)
+                .unwrap()
+                .to_string(),
+            "https://default/ns/repo"
+        );
+        assert_eq!(
+            c.storage_base_url(&r("sub.example.com/x"), true, &env)
+                .unwrap()
+                .to_string(),
+            "https://wild/x"
+        );
+        assert!(!c.use_sigstore_attachments(&r("example.com/ns/repo")));
+        assert!(c.use_sigstore_attachments(&r("example.com/other")));
+    }
+
+    #[test]
+    fn built_in_defaults() {
+        let c = RegistriesD::default();
+        let root = Environment::with_home("/root", 0);
+        assert_eq!(
+            c.storage_base_url(&r("busybox"), false, &root)
+                .unwrap()
+                .to_string(),
+            "file:///var/lib/containers/sigstore/library/busybox"
+        );
+        let user = Environment::with_home("/home/u", 1000);
+        assert_eq!(
+            c.storage_base_url(&r("busybox"), true, &user)
+                .unwrap()
+                .to_string(),
+            "file:///home/u/.local/share/containers/sigstore/library/busybox"
+        );
+        let homeless = Environment {
+            uid: 1000,
+            ..Environment::default()
+        };
+        assert_eq!(
+            c.storage_base_url(&r("busybox"), true, &homeless)
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::Config
+        );
+    }
+
+    #[test]
+    fn load_dir_reads_only_yaml_sorted_and_missing_is_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(
+            RegistriesD::load_dir(&tmp.path().join("missing")).unwrap(),
+            RegistriesD::default()
+        );
+        std::fs::write(
+            tmp.path().join("b.yaml"),
+            "default-docker:\n  lookaside: b\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("a.yaml"),
+            "default-docker:\n  lookaside: a\n",
+        )
+        .unwrap();
+        std::fs::write(tmp.path().join("c.yml"), "}").unwrap();
+        let e = RegistriesD::load_dir(tmp.path()).unwrap_err();
+        let (a, b) = (tmp.path().join("a.yaml"), tmp.path().join("b.yaml"));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Error parsing signature storage configuration: \"default-docker\" defined both in \"{}\" and \"{}\"",
+                a.display(),
+                b.display()
+            )
+        );
+        std::fs::remove_file(&b).unwrap();
+        std::fs::write(tmp.path().join("bad.yaml"), "}").unwrap();
+        let e = RegistriesD::load_dir(tmp.path()).unwrap_err();
+        assert!(
+            e.to_string().starts_with(&format!(
+                "parsing {}: ",
+                tmp.path().join("bad.yaml").display()
+            )),
+            "{e}"
+        );
+        let e = RegistriesD::load_dir(Path::new("/dev/null")).unwrap_err();
+        assert_eq!(e.to_string(), "readdirent /dev/null: not a directory");
+    }
+
+    #[test]
+    fn default_dir_prefers_existing_user_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Environment::with_home(tmp.path(), 1000);
+        assert_eq!(
+            RegistriesD::default_dir(&env),
+            PathBuf::from(SYSTEM_REGISTRIES_D)
+        );
+        let user = tmp.path().join(".config/containers/registries.d");
+        std::fs::create_dir_all(&user).unwrap();
+        assert_eq!(RegistriesD::default_dir(&env), user);
+        assert_eq!(
+            RegistriesD::load_default(&env).unwrap(),
+            RegistriesD::default()
+        );
     }
 }

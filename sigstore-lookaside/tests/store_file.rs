@@ -171,10 +171,30 @@ fn append_never_overwrites_and_find_identical() {
     );
 }
 
+const UNPRIVILEGED_CHILD_ENV: &str = "SIGSTORE_LOOKASIDE_TEST_UNPRIVILEGED_CHILD";
+
 #[test]
 fn permission_denied_gives_go_texts() {
+    let is_child = std::env::var_os(UNPRIVILEGED_CHILD_ENV).is_some();
     if sigstore_lookaside::Environment::from_process().uid == 0 {
-        eprintln!("SKIPPED: running as root, permissions are not enforced");
+        assert!(!is_child, "setpriv did not drop privileges");
+        // Root ignores permissions: re-run this test as `nobody` if setpriv(1) is there.
+        let exe = std::env::current_exe().unwrap();
+        let status = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&exe)
+            .args([
+                "--exact",
+                "permission_denied_gives_go_texts",
+                "--test-threads=1",
+            ])
+            .env(UNPRIVILEGED_CHILD_ENV, "1")
+            .env("TMPDIR", "/tmp")
+            .status();
+        match status {
+            Ok(s) => assert!(s.success(), "unprivileged run failed: {s}"),
+            Err(e) => eprintln!("SKIPPED: running as root and setpriv is unavailable: {e}"),
+        }
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
