@@ -13,6 +13,7 @@ pub mod http;
 pub mod layout;
 pub mod registries_d;
 pub mod registry;
+pub mod remote;
 pub mod server;
 pub mod store;
 pub mod upload;
