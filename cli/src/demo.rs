@@ -3,7 +3,7 @@
 //! staging store), and a sample policy judges a signed, an unsigned, a wrongly signed and a
 //! mis-identified image.
 
-use std::{path::Path, process::ExitCode, time::SystemTime};
+use std::{process::ExitCode, time::SystemTime};
 
 use containers_policy::{
     ImageReference, Policy, PolicyContext, UnparsedImage, manifest, openpgp::generate_key, simple,
@@ -149,7 +149,9 @@ fn run_inner() -> Result<bool, Box<dyn std::error::Error>> {
         file::write_signatures(&repo_dir, &digest, &signatures)?;
         let base = registries.storage_base_url(docker, false, &env)?;
         let blobs = file::read_signatures(
-            &base.file_path().ok_or("the demo's lookaside is a file:// URL")?,
+            &base
+                .file_path()
+                .ok_or("the demo's lookaside is a file:// URL")?,
             &digest,
         )?;
         let image = UnparsedImage::from_blobs(reference, manifest_bytes.to_vec(), &blobs);

@@ -91,7 +91,10 @@ pub(crate) fn eval(args: EvalArgs) -> ExitCode {
         let error = decision.result.as_ref().err().map(ToString::to_string);
         println!("{}", json!({"allowed": decision.allowed(), "error": error}));
     } else {
-        print!("{}", explain(&ctx, &image, &decision, &policy_path, &source));
+        print!(
+            "{}",
+            explain(&ctx, &image, &decision, &policy_path, &source)
+        );
     }
     if decision.allowed() {
         ExitCode::SUCCESS
@@ -102,8 +105,6 @@ pub(crate) fn eval(args: EvalArgs) -> ExitCode {
 
 /// Where the image under evaluation came from, for the explanation.
 pub(crate) enum Source<'a> {
-    /// Built in memory (the demo).
-    Memory,
     /// A `dir:` layout.
     Dir(&'a Path),
     /// A registry, with signatures from the named place.
@@ -113,7 +114,9 @@ pub(crate) enum Source<'a> {
     },
 }
 
-fn load_inputs(args: &EvalArgs) -> Result<(PolicyContext, UnparsedImage, PathBuf, Source<'_>), String> {
+fn load_inputs(
+    args: &EvalArgs,
+) -> Result<(PolicyContext, UnparsedImage, PathBuf, Source<'_>), String> {
     let policy_path = match &args.policy {
         Some(p) => p.clone(),
         None => crate::paths::default_policy_path()?,
@@ -137,7 +140,9 @@ fn load_inputs(args: &EvalArgs) -> Result<(PolicyContext, UnparsedImage, PathBuf
         ));
     }
     let Some(image) = args.image.as_ref().or(args.reference.as_ref()) else {
-        return Err("nothing to evaluate: give an image (docker://HOST/REPO:TAG) or --dir DIR".to_owned());
+        return Err(
+            "nothing to evaluate: give an image (docker://HOST/REPO:TAG) or --dir DIR".to_owned(),
+        );
     };
     let reference = ImageReference::parse(image).map_err(|e| e.to_string())?;
     if reference.transport_name() != "docker" {
@@ -145,8 +150,21 @@ fn load_inputs(args: &EvalArgs) -> Result<(PolicyContext, UnparsedImage, PathBuf
             "{image}: only docker:// images can be fetched; use --dir for an image copied with skopeo"
         ));
     }
-    let remote = crate::remote::fetch(&reference, args.registries_d.as_deref(), args.tls_verify, args.authfile.as_deref())?;
-    Ok((ctx, remote.image, policy_path, Source::Registry { manifest_digest: remote.manifest_digest, signatures_from: remote.signatures_from }))
+    let remote = crate::remote::fetch(
+        &reference,
+        args.registries_d.as_deref(),
+        args.tls_verify,
+        args.authfile.as_deref(),
+    )?;
+    Ok((
+        ctx,
+        remote.image,
+        policy_path,
+        Source::Registry {
+            manifest_digest: remote.manifest_digest,
+            signatures_from: remote.signatures_from,
+        },
+    ))
 }
 
 /// A readable account of a decision: the scope that matched, each requirement's result and each
@@ -163,7 +181,6 @@ pub(crate) fn explain(
     let reference = image.reference();
     let _ = write!(out, "Image:    {reference}");
     match source {
-        Source::Memory => {}
         Source::Dir(d) => {
             let _ = write!(out, " (read from {})", d.display());
         }

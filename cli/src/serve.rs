@@ -103,10 +103,12 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
 /// against the working directory).
 fn policy_keys(policy: &Policy) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
-    let all = policy
-        .default
-        .iter()
-        .chain(policy.transports.values().flat_map(|s| s.values().flatten()));
+    let all = policy.default.iter().chain(
+        policy
+            .transports
+            .values()
+            .flat_map(|s| s.values().flatten()),
+    );
     for req in all {
         if let PolicyRequirement::SignedBy(s) = req {
             match &s.keys {

@@ -42,7 +42,11 @@ pub(crate) fn upload(args: UploadArgs) -> ExitCode {
     match run(&args) {
         Ok(outcomes) => {
             for o in &outcomes {
-                let at = o.url.as_ref().map(|u| format!(" -> {u}")).unwrap_or_default();
+                let at = o
+                    .url
+                    .as_ref()
+                    .map(|u| format!(" -> {u}"))
+                    .unwrap_or_default();
                 if o.created {
                     println!("uploaded {}{at}", o.path);
                 } else {
@@ -87,16 +91,18 @@ fn run(args: &UploadArgs) -> Result<Vec<UploadOutcome>, String> {
     if args.files.is_empty() {
         let staged = staged_signatures(&staging).map_err(|e| e.to_string())?;
         if staged.is_empty() {
-            return Err(format!("no signatures in the staging store {}", staging.display()));
+            return Err(format!(
+                "no signatures in the staging store {}",
+                staging.display()
+            ));
         }
         return uploader.upload_staging(&staging).map_err(|e| e.to_string());
     }
     let mut out = Vec::new();
     for file in &args.files {
         let loc = locate_staged_file(&staging, file).map_err(|e| e.to_string())?;
-        let blob = std::fs::read(file).map_err(|e| {
-            containers_policy::error::IoError::new("open", file, e).to_string()
-        })?;
+        let blob = std::fs::read(file)
+            .map_err(|e| containers_policy::error::IoError::new("open", file, e).to_string())?;
         out.push(
             uploader
                 .upload(&loc.repository, &loc.digest, &blob)
