@@ -216,6 +216,55 @@ fn check(out: &Output, what: &str) {
     );
 }
 
+/// `skopeo copy` from our registry into a fresh `dir:` with the given policy and registries.d.
+fn skopeo_pull(
+    gnupg: &Path,
+    policy: &Path,
+    registries_d: &Path,
+    image: &str,
+    into: &Path,
+) -> Output {
+    skopeo(
+        gnupg,
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--registries.d",
+            registries_d.to_str().unwrap(),
+            "copy",
+            "--src-tls-verify=false",
+            image,
+            &format!("dir:{}", into.display()),
+        ],
+    )
+}
+
+/// `containers-policy eval --tls-verify=false` of a registry image.
+fn our_eval(policy: &Path, registries_d: &Path, image: &str, json: bool) -> Output {
+    let mut c = bin();
+    c.args(["eval", "--tls-verify=false", "--policy"])
+        .arg(policy)
+        .arg("--registries.d")
+        .arg(registries_d)
+        .arg(image);
+    if json {
+        c.arg("--json");
+    }
+    c.output().unwrap()
+}
+
+/// `containers-policy upload --staging STAGING [extra…]` with the upload token in the environment
+/// (or none).
+fn our_upload(staging: &Path, extra: &[&str], token: Option<&str>) -> Output {
+    let mut c = bin();
+    c.args(["upload", "--staging"]).arg(staging).args(extra);
+    match token {
+        Some(t) => c.env("CONTAINERS_POLICY_UPLOAD_TOKEN", t),
+        None => c.env_remove("CONTAINERS_POLICY_UPLOAD_TOKEN"),
+    };
+    c.output().unwrap()
+}
+
 /// skopeo's refusal text: the `Source image rejected: …` message, unquoted from logrus' `msg="…"`.
 fn skopeo_rejection(out: &Output) -> Option<String> {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -361,34 +410,27 @@ fn skopeo_and_containers_policy_agree_through_our_signature_server() {
     )
     .unwrap();
     let (_server, server_url) = start_server(&t.join("lookaside"), &auth_file, &[]);
-    let upload = bin()
-        .args(["upload", "--staging"])
-        .arg(&staging)
-        .args(["--to", &format!("{server_url}/upload")])
-        .env("CONTAINERS_POLICY_UPLOAD_TOKEN", token)
-        .output()
-        .unwrap();
+    let upload_url = format!("{server_url}/upload");
+    let upload = our_upload(&staging, &["--to", &upload_url], Some(token));
     check(&upload, "containers-policy upload");
+    let uploaded = String::from_utf8_lossy(&upload.stdout);
+    assert_eq!(uploaded.matches("uploaded ").count(), 3, "{uploaded}");
     // Uploading again publishes nothing new (the server keeps exactly one copy).
-    let again = bin()
-        .args(["upload", "--staging"])
-        .arg(&staging)
-        .args(["--to", &format!("{server_url}/upload")])
-        .env("CONTAINERS_POLICY_UPLOAD_TOKEN", token)
-        .output()
-        .unwrap();
+    let again = our_upload(&staging, &["--to", &upload_url], Some(token));
     check(&again, "second containers-policy upload");
+    let again_out = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(
+        again_out.matches("already present ").count(),
+        3,
+        "{again_out}"
+    );
     let published: Vec<_> = walk(&t.join("lookaside"));
     assert_eq!(published.len(), 3, "published files: {published:?}");
-    // Without credentials the server refuses.
-    let anonymous = bin()
-        .args(["upload", "--staging"])
-        .arg(&staging)
-        .args(["--to", &format!("{server_url}/upload")])
-        .env_remove("CONTAINERS_POLICY_UPLOAD_TOKEN")
-        .output()
-        .unwrap();
+    // Without credentials the server refuses, and says so.
+    let anonymous = our_upload(&staging, &["--to", &upload_url], None);
     assert!(!anonymous.status.success());
+    let refusal = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(refusal.contains("401"), "{refusal}");
 
     // Pull: signatures required for our registry, read through our server.
     let policy = t.join("policy.json");
@@ -430,27 +472,14 @@ fn skopeo_and_containers_policy_agree_through_our_signature_server() {
     ];
     for (name, expected) in &expectations {
         let image = format!("docker://{registry}/e2e/team/{name}:v1");
-        let theirs = skopeo(
+        let theirs = skopeo_pull(
             &gnupg,
-            &[
-                "--policy",
-                policy.to_str().unwrap(),
-                "--registries.d",
-                pull_d.to_str().unwrap(),
-                "copy",
-                "--src-tls-verify=false",
-                &image,
-                &format!("dir:{}", t.join(format!("pulled-{name}")).display()),
-            ],
+            &policy,
+            &pull_d,
+            &image,
+            &t.join(format!("pulled-{name}")),
         );
-        let ours = bin()
-            .args(["eval", "--json", "--tls-verify=false", "--policy"])
-            .arg(&policy)
-            .arg("--registries.d")
-            .arg(&pull_d)
-            .arg(&image)
-            .output()
-            .unwrap();
+        let ours = our_eval(&policy, &pull_d, &image, true);
         let ours_json: serde_json::Value =
             serde_json::from_slice(&ours.stdout).unwrap_or_else(|e| {
                 panic!(
@@ -494,14 +523,11 @@ fn skopeo_and_containers_policy_agree_through_our_signature_server() {
     );
     let nexus_base = format!("{nexus_url}/repository/sigstore");
     let staged_file = team.join(&signed_dir).join("signature-1");
-    let put = bin()
-        .args(["upload", "--staging"])
-        .arg(&staging)
-        .arg(&staged_file)
-        .args(["--nexus", &nexus_base])
-        .env("CONTAINERS_POLICY_UPLOAD_TOKEN", token)
-        .output()
-        .unwrap();
+    let put = our_upload(
+        &staging,
+        &[staged_file.to_str().unwrap(), "--nexus", &nexus_base],
+        Some(token),
+    );
     check(&put, "containers-policy upload --nexus");
     let nexus_d = t.join("nexus.d");
     std::fs::create_dir_all(&nexus_d).unwrap();
@@ -512,33 +538,25 @@ fn skopeo_and_containers_policy_agree_through_our_signature_server() {
     .unwrap();
     let image = format!("docker://{registry}/e2e/team/signed:v1");
     check(
-        &skopeo(
-            &gnupg,
-            &[
-                "--policy",
-                policy.to_str().unwrap(),
-                "--registries.d",
-                nexus_d.to_str().unwrap(),
-                "copy",
-                "--src-tls-verify=false",
-                &image,
-                &format!("dir:{}", t.join("pulled-nexus").display()),
-            ],
-        ),
+        &skopeo_pull(&gnupg, &policy, &nexus_d, &image, &t.join("pulled-nexus")),
         "skopeo pull through the Nexus-style store",
     );
-    let ours = bin()
-        .args(["eval", "--tls-verify=false", "--policy"])
-        .arg(&policy)
-        .arg("--registries.d")
-        .arg(&nexus_d)
-        .arg(&image)
-        .output()
-        .unwrap();
+    let ours = our_eval(&policy, &nexus_d, &image, false);
     check(
         &ours,
         "containers-policy eval through the Nexus-style store",
     );
+    let explained = String::from_utf8_lossy(&ours.stdout);
+    for line in [
+        format!("Signatures read from: {nexus_base}/e2e/team/signed"),
+        "Verdict:  ALLOWED".to_owned(),
+        "signature 1: accepted".to_owned(),
+    ] {
+        assert!(
+            explained.contains(&line),
+            "missing {line:?} in:\n{explained}"
+        );
+    }
 }
 
 /// Our (containers/image v5.39) message as the installed skopeo's older containers/image words it. The
