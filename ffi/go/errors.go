@@ -131,6 +131,9 @@ func takeError(e *C.containers_policy_error) error {
 	return err
 }
 
+// errNullResult reports a library bug: success without the promised output object.
+var errNullResult = &Error{Code: CodePanic, Message: "containers-policy: the library returned success without a result"}
+
 func invalidArgument(msg string) error {
 	return &Error{Code: CodeInvalidArgument, Message: msg}
 }

@@ -66,6 +66,9 @@ func Sign(manifest []byte, dockerRef string, secretKey []byte, keyID, passphrase
 	if err := takeError(C.containers_policy_sign(mdata, mlen, cref, kdata, klen, ckeyID, cpass, &out)); err != nil {
 		return nil, err
 	}
+	if out == nil {
+		return nil, errNullResult
+	}
 	defer C.containers_policy_buffer_free(out)
 	n := int(C.containers_policy_buffer_len(out))
 	sig := make([]byte, n)

@@ -37,6 +37,9 @@ func NewPolicyFromFile(path string) (*Policy, error) {
 	if err := takeError(C.containers_policy_policy_from_file(cpath, &out)); err != nil {
 		return nil, err
 	}
+	if out == nil {
+		return nil, errNullResult
+	}
 	return newPolicy(out), nil
 }
 
@@ -47,6 +50,9 @@ func NewPolicyFromBytes(data []byte) (*Policy, error) {
 	var out *C.containers_policy_policy
 	if err := takeError(C.containers_policy_policy_from_bytes(cdata, n, &out)); err != nil {
 		return nil, err
+	}
+	if out == nil {
+		return nil, errNullResult
 	}
 	return newPolicy(out), nil
 }
@@ -107,6 +113,9 @@ func NewPolicyContext(policy *Policy) (*PolicyContext, error) {
 	runtime.KeepAlive(policy)
 	if err != nil {
 		return nil, err
+	}
+	if out == nil {
+		return nil, errNullResult
 	}
 	pc := &PolicyContext{ptr: out}
 	runtime.SetFinalizer(pc, (*PolicyContext).Close)
@@ -236,6 +245,9 @@ func (pc *PolicyContext) Evaluate(ctx context.Context, ref string, manifest []by
 	if err != nil {
 		return Decision{}, err
 	}
+	if out == nil {
+		return Decision{}, errNullResult
+	}
 	return takeDecision(out), nil
 }
 
@@ -287,6 +299,9 @@ func (pc *PolicyContext) SignaturesWithAcceptedAuthor(ctx context.Context, ref s
 	runtime.KeepAlive(pc)
 	if err != nil {
 		return nil, err
+	}
+	if out == nil {
+		return nil, errNullResult
 	}
 	defer C.containers_policy_accepted_free(out)
 	n := int(C.containers_policy_accepted_len(out))

@@ -32,6 +32,9 @@ func LoadRegistriesD(dir string) (*RegistriesD, error) {
 	if err := takeError(C.containers_policy_registries_d_load(cdir, &out)); err != nil {
 		return nil, err
 	}
+	if out == nil {
+		return nil, errNullResult
+	}
 	r := &RegistriesD{ptr: out}
 	runtime.SetFinalizer(r, (*RegistriesD).Close)
 	return r, nil
@@ -115,6 +118,9 @@ func NewRemote(r *RegistriesD, tlsVerify bool, authFile string) (*Remote, error)
 	if err != nil {
 		return nil, err
 	}
+	if out == nil {
+		return nil, errNullResult
+	}
 	rem := &Remote{ptr: out}
 	runtime.SetFinalizer(rem, (*Remote).Close)
 	return rem, nil
@@ -163,6 +169,9 @@ func (pc *PolicyContext) EvaluateRemote(ctx context.Context, remote *Remote, ref
 	runtime.KeepAlive(remote)
 	if err != nil {
 		return Decision{}, err
+	}
+	if out == nil {
+		return Decision{}, errNullResult
 	}
 	return takeDecision(out), nil
 }
