@@ -22,14 +22,30 @@ import (
 
 // The upstream fixture key pair (containers/image signature/fixtures): secring.gpg holds it
 // unprotected, public-key.gpg is its public key, and image.signature signs image.manifest.json
-// for testingImageRef with it.
+// for the bare repository testingImageRepo with it.
 const (
 	fixtureFingerprint = "08CD26E446E2E95249B7A405E932F44B23E8DD43"
-	testingImageRef    = "testing/manifest:latest"
+	testingImageRepo   = "testing/manifest"
 )
 
 func signedByPolicy(keyPath string) string {
 	return fmt.Sprintf(`{"default":[{"type":"reject"}],"transports":{"docker":{"":[{"type":"signedBy","keyType":"GPGKeys","keyPath":%q}]}}}`, keyPath)
+}
+
+// upstreamPolicy trusts the fixture key for the fixture signature, whose identity is a bare
+// repository (so the default matchRepoDigestOrExact would refuse it).
+func upstreamPolicy(keyPath string) string {
+	return fmt.Sprintf(`{"default":[{"type":"reject"}],"transports":{"docker":{"":[{"type":"signedBy","keyType":"GPGKeys","keyPath":%q,"signedIdentity":{"type":"matchRepository"}}]}}}`, keyPath)
+}
+
+// upstreamImageRef is the reference of the upstream fixture image, by digest.
+func upstreamImageRef(t testing.TB, manifest []byte) string {
+	t.Helper()
+	digest, err := cp.ManifestDigest(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "docker://" + testingImageRepo + "@" + digest
 }
 
 func TestVersion(t *testing.T) {
@@ -76,7 +92,7 @@ func TestInvalidPolicy(t *testing.T) {
 
 	// Semantically invalid: containers/image's text for an empty default.
 	_, err = cp.NewPolicyFromBytes([]byte(`{"default": []}`))
-	if e := asError(t, err, cp.CodeInvalidPolicy); e.Message != "Default policy is empty" {
+	if e := asError(t, err, cp.CodeInvalidPolicy); e.Message != "List of verification policy requirements must not be empty" {
 		t.Errorf("empty default: %q", e.Message)
 	}
 
@@ -167,13 +183,17 @@ func TestEvaluateScopesAndRequirements(t *testing.T) {
 func TestBadReference(t *testing.T) {
 	pc := mustPolicyContext(t, `{"default":[{"type":"insecureAcceptAnything"}]}`)
 	ctx := context.Background()
-	for _, ref := range []string{"docker://UPPERCASE/app:1.0", "docker://example.com/app:bad tag", "notatransport"} {
+	for _, ref := range []string{"docker://UPPERCASE/app:1.0", "docker://example.com/app:bad tag"} {
 		_, err := pc.Evaluate(ctx, ref, nil, nil)
 		asError(t, err, cp.CodeInvalidReference)
 		if cp.IsRejection(err) {
 			t.Errorf("%q: a bad reference is not a rejection", ref)
 		}
 		asError(t, pc.IsRunningImageAllowed(ctx, ref, nil, nil), cp.CodeInvalidReference)
+	}
+	// No transport: refused as an error (containers/image: plain error from ParseImageName), not a rejection.
+	if _, err := pc.Evaluate(ctx, "notatransport", nil, nil); err == nil || cp.IsRejection(err) {
+		t.Errorf("reference without transport: %v", err)
 	}
 	_, err := pc.Evaluate(ctx, "docker://example.com/app\x00:1.0", nil, nil)
 	asError(t, err, cp.CodeInvalidArgument)
@@ -249,53 +269,53 @@ func TestCancelledContext(t *testing.T) {
 	}
 }
 
-// TestCloseDuringEvaluations closes a shared context while goroutines evaluate with it: every
-// call either completes normally or reports ErrClosed (run with -race).
+// TestCloseDuringEvaluations closes a shared context while goroutines keep evaluating with it
+// (run with -race): every call completes normally until the context is closed, and reports
+// ErrClosed from then on.
 func TestCloseDuringEvaluations(t *testing.T) {
-	p, err := cp.NewPolicyFromBytes([]byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	pc, err := cp.NewPolicyContext(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	var mu sync.Mutex
-	var bad []error
-	closedSeen := 0
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			for i := 0; i < 200; i++ {
-				d, err := pc.Evaluate(context.Background(), "docker://example.com/app:1.0", nil, nil)
-				mu.Lock()
-				switch {
-				case errors.Is(err, cp.ErrClosed):
-					closedSeen++
-				case err != nil:
-					bad = append(bad, err)
-				case !d.Allowed:
-					bad = append(bad, fmt.Errorf("refused: %v", d.Reason))
+	pc := mustPolicyContext(t, `{"default":[{"type":"insecureAcceptAnything"}]}`)
+	const workers = 8
+	var running sync.WaitGroup // each worker has completed one evaluation
+	var done sync.WaitGroup
+	running.Add(workers)
+	results := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		done.Add(1)
+		go func(w int) {
+			defer done.Done()
+			signalled := false
+			signal := func() {
+				if !signalled {
+					signalled = true
+					running.Done()
 				}
-				mu.Unlock()
 			}
-		}()
+			defer signal()
+			for {
+				d, err := pc.Evaluate(context.Background(), "docker://example.com/app:1.0", nil, nil)
+				if errors.Is(err, cp.ErrClosed) {
+					break
+				}
+				if err != nil || !d.Allowed {
+					results[w] = fmt.Errorf("worker %d: %+v, %v", w, d, err)
+					return
+				}
+				signal()
+			}
+			// Once closed, it stays closed.
+			if _, err := pc.Evaluate(context.Background(), "docker://example.com/app:1.0", nil, nil); !errors.Is(err, cp.ErrClosed) {
+				results[w] = fmt.Errorf("worker %d: after ErrClosed: %v", w, err)
+			}
+		}(w)
 	}
-	close(start)
+	running.Wait()
 	pc.Close()
-	wg.Wait()
-	for _, err := range bad {
-		t.Error(err)
+	done.Wait()
+	for _, err := range results {
+		if err != nil {
+			t.Error(err)
+		}
 	}
-	if _, err := pc.Evaluate(context.Background(), "docker://example.com/app:1.0", nil, nil); !errors.Is(err, cp.ErrClosed) {
-		t.Errorf("after Close: %v", err)
-	}
-	t.Logf("%d calls saw the context closed", closedSeen)
 }
 
 func TestManifestDigest(t *testing.T) {
@@ -314,10 +334,10 @@ func TestManifestDigest(t *testing.T) {
 // TestUpstreamSignature accepts the upstream fixture signature with the fixture public key.
 func TestUpstreamSignature(t *testing.T) {
 	fixtures := upstreamFixtures(t)
-	pc := mustPolicyContext(t, signedByPolicy(filepath.Join(fixtures, "public-key.gpg")))
+	pc := mustPolicyContext(t, upstreamPolicy(filepath.Join(fixtures, "public-key.gpg")))
 	m := readFile(t, filepath.Join(fixtures, "image.manifest.json"))
 	sig := readFile(t, filepath.Join(fixtures, "image.signature"))
-	ref := "docker://" + testingImageRef
+	ref := upstreamImageRef(t, m)
 	ctx := context.Background()
 	d, err := pc.Evaluate(ctx, ref, m, [][]byte{sig})
 	if err != nil || !d.Allowed {
@@ -328,10 +348,20 @@ func TestUpstreamSignature(t *testing.T) {
 	if err != nil || d.Allowed || !cp.IsRejection(d.Reason) {
 		t.Errorf("unsigned: %+v, %v", d, err)
 	}
-	other := readFile(t, filepath.Join(fixtures, "v2s1-invalid-signatures.manifest.json"))
-	d, err = pc.Evaluate(ctx, ref, other, [][]byte{sig})
+	tagged := "docker://" + testingImageRepo + ":latest"
+	if d, err := pc.Evaluate(ctx, tagged, m, [][]byte{sig}); err != nil || !d.Allowed {
+		t.Errorf("by tag: %+v, %v", d, err)
+	}
+	tampered := append(append([]byte{}, m...), ' ')
+	d, err = pc.Evaluate(ctx, tagged, tampered, [][]byte{sig})
 	if err != nil || d.Allowed || !cp.IsRejection(d.Reason) {
 		t.Errorf("other manifest: %+v, %v", d, err)
+	}
+	// A schema 1 manifest with broken signatures cannot even be digested: refused, but not a rejection.
+	broken := readFile(t, filepath.Join(fixtures, "v2s1-invalid-signatures.manifest.json"))
+	d, err = pc.Evaluate(ctx, tagged, broken, [][]byte{sig})
+	if err != nil || d.Allowed || d.Reason == nil || cp.IsRejection(d.Reason) {
+		t.Errorf("broken manifest: %+v, %v", d, err)
 	}
 }
 
@@ -383,13 +413,18 @@ func TestSignEvaluateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted, err := pc.SignaturesWithAcceptedAuthor(ctx, "docker://"+dockerRef, m, [][]byte{sig, []byte("not a signature")})
+	other := readFile(t, filepath.Join(fixtures, "unknown-key.signature")) // a valid signature by a key the policy does not trust
+	accepted, err := pc.SignaturesWithAcceptedAuthor(ctx, "docker://"+dockerRef, m, [][]byte{other, sig})
 	if err != nil {
 		t.Fatalf("SignaturesWithAcceptedAuthor: %v", err)
 	}
 	if len(accepted) != 1 || accepted[0].DockerReference != dockerRef || accepted[0].ManifestDigest != digest ||
 		accepted[0].Signer == "" || (keyID != "" && !strings.EqualFold(accepted[0].Signer, keyID)) {
 		t.Errorf("accepted = %+v (want %s, %s, signer %s)", accepted, dockerRef, digest, keyID)
+	}
+
+	if _, err := pc.SignaturesWithAcceptedAuthor(ctx, "docker://"+dockerRef, m, [][]byte{sig, []byte("not a signature")}); err == nil {
+		t.Error("SignaturesWithAcceptedAuthor accepted a blob that is not a signature")
 	}
 
 	// The signature claims another identity, or covers another manifest: refused.
@@ -406,8 +441,8 @@ func TestSignEvaluateRoundTrip(t *testing.T) {
 		t.Errorf("IsRunningImageAllowed, tampered manifest: %v", err)
 	}
 	// Trusting another key: refused.
-	other := mustPolicyContext(t, signedByPolicy(filepath.Join(fixtures, "public-key-2.gpg")))
-	if err := other.IsRunningImageAllowed(ctx, "docker://"+dockerRef, m, [][]byte{sig}); !cp.IsRejection(err) {
+	otherKey := mustPolicyContext(t, signedByPolicy(filepath.Join(fixtures, "public-key-2.gpg")))
+	if err := otherKey.IsRunningImageAllowed(ctx, "docker://"+dockerRef, m, [][]byte{sig}); !cp.IsRejection(err) {
 		t.Errorf("another key: %v", err)
 	}
 }
@@ -575,7 +610,7 @@ func TestEvaluateRemote(t *testing.T) {
 // BenchmarkEvaluate evaluates the upstream signed fixture image against a signedBy policy.
 func BenchmarkEvaluate(b *testing.B) {
 	fixtures := upstreamFixtures(b)
-	p, err := cp.NewPolicyFromBytes([]byte(signedByPolicy(filepath.Join(fixtures, "public-key.gpg"))))
+	p, err := cp.NewPolicyFromBytes([]byte(upstreamPolicy(filepath.Join(fixtures, "public-key.gpg"))))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -588,9 +623,10 @@ func BenchmarkEvaluate(b *testing.B) {
 	m := readFile(b, filepath.Join(fixtures, "image.manifest.json"))
 	sigs := [][]byte{readFile(b, filepath.Join(fixtures, "image.signature"))}
 	ctx := context.Background()
+	ref := upstreamImageRef(b, m)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d, err := pc.Evaluate(ctx, "docker://"+testingImageRef, m, sigs)
+		d, err := pc.Evaluate(ctx, ref, m, sigs)
 		if err != nil || !d.Allowed {
 			b.Fatalf("%+v, %v", d, err)
 		}
