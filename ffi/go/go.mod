@@ -1,0 +1,3 @@
+module example.invalid/containers-policy/ffi/go
+
+go 1.19
