@@ -608,9 +608,12 @@ func TestEvaluateRemote(t *testing.T) {
 }
 
 // BenchmarkEvaluate evaluates the upstream signed fixture image against a signedBy policy.
+// BenchmarkEvaluate is the case benches/evaluate.rs and benches/c/bench_evaluate.c measure: the upstream
+// dir-img-valid image (one signature) under a signedBy policy for docker.io/testing/manifest.
 func BenchmarkEvaluate(b *testing.B) {
 	fixtures := upstreamFixtures(b)
-	p, err := cp.NewPolicyFromBytes([]byte(upstreamPolicy(filepath.Join(fixtures, "public-key.gpg"))))
+	policy := fmt.Sprintf(`{"default":[{"type":"reject"}],"transports":{"docker":{"docker.io/testing/manifest":[{"type":"signedBy","keyType":"GPGKeys","keyPath":%q}]}}}`, filepath.Join(fixtures, "public-key.gpg"))
+	p, err := cp.NewPolicyFromBytes([]byte(policy))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -620,10 +623,10 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pc.Close()
-	m := readFile(b, filepath.Join(fixtures, "image.manifest.json"))
-	sigs := [][]byte{readFile(b, filepath.Join(fixtures, "image.signature"))}
+	m := readFixture(b, filepath.Join(fixtures, "dir-img-valid", "manifest.json"))
+	sigs := [][]byte{readFixture(b, filepath.Join(fixtures, "dir-img-valid", "signature-1"))}
 	ctx := context.Background()
-	ref := upstreamImageRef(b, m)
+	const ref = "docker://docker.io/testing/manifest:latest"
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d, err := pc.Evaluate(ctx, ref, m, sigs)

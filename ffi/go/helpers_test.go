@@ -40,6 +40,22 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
+// readFixture reads a file of the shared upstream fixtures, following the small text files that stand in for
+// symbolic links there (their content is a relative path such as "../image.manifest.json").
+func readFixture(t testing.TB, path string) []byte {
+	t.Helper()
+	for i := 0; i < 4; i++ {
+		b := readFile(t, path)
+		if len(b) < 200 && strings.HasPrefix(string(b), "../") {
+			path = filepath.Join(filepath.Dir(path), strings.TrimSpace(string(b)))
+			continue
+		}
+		return b
+	}
+	t.Fatalf("too many links at %s", path)
+	return nil
+}
+
 func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
