@@ -23,10 +23,10 @@ use std::{
     process::ExitCode,
 };
 
-use containers_policy::{
+// Inside this package the core crate is `core_policy` (the library itself is named `containers_policy`).
+use core_policy::{
     ErrorKind, ImageReference, Policy, PolicyContext, UnparsedImage, manifest::manifest_digest,
 };
-use serde_json::{Value, json};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -204,7 +204,10 @@ fn path_field(p: &Path) -> Res<String> {
 fn references(manifest: &[u8]) -> Vec<(&'static str, String)> {
     let mut refs = vec![
         ("latest", "docker://testing/manifest:latest".to_owned()),
-        ("notlatest", "docker://testing/manifest:notlatest".to_owned()),
+        (
+            "notlatest",
+            "docker://testing/manifest:notlatest".to_owned(),
+        ),
         ("other", "docker://other/name:latest".to_owned()),
         ("dir", "dir:/tmp/x".to_owned()),
     ];
@@ -298,8 +301,7 @@ fn resolve(root: &Path, path: &Path) -> Option<PathBuf> {
 }
 
 fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -319,8 +321,91 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// A minimal JSON value, enough to write policy.json files without extra dependencies.
+enum Value {
+    Str(String),
+    Arr(Vec<Value>),
+    Obj(Vec<(&'static str, Value)>),
+}
+
+fn s(v: impl Into<String>) -> Value {
+    Value::Str(v.into())
+}
+
+fn p(path: &Path) -> Value {
+    Value::Str(path.to_string_lossy().into_owned())
+}
+
+fn obj(members: Vec<(&'static str, Value)>) -> Value {
+    Value::Obj(members)
+}
+
+fn typ(t: &str) -> Value {
+    obj(vec![("type", s(t))])
+}
+
+impl Value {
+    fn write(&self, out: &mut String) {
+        match self {
+            Value::Str(v) => {
+                out.push('"');
+                for c in v.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c if u32::from(c) < 0x20 => {
+                            let _ = write!(out, "\\u{:04x}", u32::from(c));
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            Value::Arr(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Value::Obj(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    Value::Str((*k).to_owned()).write(out);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+fn gpg(key_field: &'static str, key: Value, identity: Option<Value>) -> Value {
+    let mut members = vec![
+        ("type", s("signedBy")),
+        ("keyType", s("GPGKeys")),
+        (key_field, key),
+    ];
+    if let Some(identity) = identity {
+        members.push(("signedIdentity", identity));
+    }
+    obj(members)
+}
+
 fn signed_by_path(key: &Path, identity: Value) -> Value {
-    json!({"type": "signedBy", "keyType": "GPGKeys", "keyPath": key.to_string_lossy(), "signedIdentity": identity})
+    gpg("keyPath", p(key), Some(identity))
+}
+
+/// `{"default": [req]}`
+fn only(req: Value) -> Value {
+    obj(vec![("default", Value::Arr(vec![req]))])
 }
 
 /// Writes the policies and returns `(name, path)` pairs.
@@ -332,124 +417,158 @@ fn write_policies(fixtures: &Path, dir: &Path) -> Res<Vec<(String, PathBuf)>> {
     let revoked = fixtures.join("public-key-with-revoked-subkey.gpg");
     let missing = dir.join("no-such-key.gpg");
     let key_data = base64(&fs::read(&key)?);
-    let match_exact = json!({"type": "matchExact"});
-    let match_repo = json!({"type": "matchRepository"});
+    let accept = || typ("insecureAcceptAnything");
+    let reject = || typ("reject");
 
-    let only = |req: Value| json!({"default": [req]});
-    let mut policies: Vec<(&str, Value)> = vec![
-        ("accept", only(json!({"type": "insecureAcceptAnything"}))),
-        ("reject", only(json!({"type": "reject"}))),
+    let policies: Vec<(&str, Value)> = vec![
+        ("accept", only(accept())),
+        ("reject", only(reject())),
         (
             "signedBy-matchExact",
-            only(signed_by_path(&key, match_exact.clone())),
+            only(signed_by_path(&key, typ("matchExact"))),
         ),
         (
             "signedBy-matchRepoDigestOrExact",
-            only(signed_by_path(
-                &key,
-                json!({"type": "matchRepoDigestOrExact"}),
-            )),
+            only(signed_by_path(&key, typ("matchRepoDigestOrExact"))),
         ),
         (
             "signedBy-matchRepository",
-            only(signed_by_path(&key, match_repo.clone())),
+            only(signed_by_path(&key, typ("matchRepository"))),
         ),
         (
             "signedBy-exactReference",
             only(signed_by_path(
                 &key,
-                json!({"type": "exactReference", "dockerReference": "docker.io/testing/manifest:latest"}),
+                obj(vec![
+                    ("type", s("exactReference")),
+                    ("dockerReference", s("docker.io/testing/manifest:latest")),
+                ]),
             )),
         ),
         (
             "signedBy-exactRepository",
             only(signed_by_path(
                 &key,
-                json!({"type": "exactRepository", "dockerRepository": "docker.io/testing/manifest"}),
+                obj(vec![
+                    ("type", s("exactRepository")),
+                    ("dockerRepository", s("docker.io/testing/manifest")),
+                ]),
             )),
         ),
         (
             "signedBy-remapIdentity",
             only(signed_by_path(
                 &key,
-                json!({"type": "remapIdentity", "prefix": "docker.io/other/name", "signedPrefix": "docker.io/testing/manifest"}),
+                obj(vec![
+                    ("type", s("remapIdentity")),
+                    ("prefix", s("docker.io/other/name")),
+                    ("signedPrefix", s("docker.io/testing/manifest")),
+                ]),
             )),
         ),
         (
             "signedBy-defaultIdentity",
-            only(json!({"type": "signedBy", "keyType": "GPGKeys", "keyPath": key.to_string_lossy()})),
+            only(gpg("keyPath", p(&key), None)),
         ),
         (
             "signedBy-wrongKey",
-            only(signed_by_path(&key2, match_exact.clone())),
+            only(signed_by_path(&key2, typ("matchExact"))),
         ),
         (
             "signedBy-subkey",
-            only(signed_by_path(&subkey, match_exact.clone())),
+            only(signed_by_path(&subkey, typ("matchExact"))),
         ),
         (
             "signedBy-revokedSubkey",
-            only(signed_by_path(&revoked, match_exact.clone())),
+            only(signed_by_path(&revoked, typ("matchExact"))),
         ),
         (
             "signedBy-keyPaths",
-            only(json!({"type": "signedBy", "keyType": "GPGKeys",
-                "keyPaths": [key2.to_string_lossy(), key1.to_string_lossy()],
-                "signedIdentity": match_exact})),
+            only(gpg(
+                "keyPaths",
+                Value::Arr(vec![p(&key2), p(&key1)]),
+                Some(typ("matchExact")),
+            )),
         ),
         (
             "signedBy-keyData",
-            only(json!({"type": "signedBy", "keyType": "GPGKeys", "keyData": key_data,
-                "signedIdentity": match_repo})),
+            only(gpg("keyData", s(key_data), Some(typ("matchRepository")))),
         ),
         (
             "signedBy-missingKey",
-            only(signed_by_path(&missing, json!({"type": "matchExact"}))),
+            only(signed_by_path(&missing, typ("matchExact"))),
         ),
         (
             "accept-then-signedBy",
-            json!({"default": [
-                {"type": "insecureAcceptAnything"},
-                signed_by_path(&key, json!({"type": "matchRepository"}))
-            ]}),
+            obj(vec![(
+                "default",
+                Value::Arr(vec![accept(), signed_by_path(&key, typ("matchRepository"))]),
+            )]),
         ),
         (
             "sigstoreSigned-cosign",
-            only(json!({"type": "sigstoreSigned", "keyPath": fixtures.join("cosign.pub").to_string_lossy(),
-                "signedIdentity": {"type": "matchRepository"}})),
+            only(obj(vec![
+                ("type", s("sigstoreSigned")),
+                ("keyPath", p(&fixtures.join("cosign.pub"))),
+                ("signedIdentity", typ("matchRepository")),
+            ])),
         ),
         (
             "scopes",
-            json!({
-                "default": [{"type": "reject"}],
-                "transports": {
-                    "docker": {
-                        "docker.io/testing/manifest": [signed_by_path(&key, json!({"type": "matchRepository"}))],
-                        "docker.io/testing/manifest:notlatest": [{"type": "reject"}],
-                        "docker.io/other": [{"type": "insecureAcceptAnything"}],
-                    },
-                    "dir": {"": [{"type": "insecureAcceptAnything"}]},
-                }
-            }),
+            obj(vec![
+                ("default", Value::Arr(vec![reject()])),
+                (
+                    "transports",
+                    obj(vec![
+                        (
+                            "docker",
+                            obj(vec![
+                                (
+                                    "docker.io/testing/manifest",
+                                    Value::Arr(vec![signed_by_path(&key, typ("matchRepository"))]),
+                                ),
+                                (
+                                    "docker.io/testing/manifest:notlatest",
+                                    Value::Arr(vec![reject()]),
+                                ),
+                                ("docker.io/other", Value::Arr(vec![accept()])),
+                            ]),
+                        ),
+                        ("dir", obj(vec![("", Value::Arr(vec![accept()]))])),
+                    ]),
+                ),
+            ]),
         ),
         (
             "scopes-transportDefault",
-            json!({
-                "default": [{"type": "insecureAcceptAnything"}],
-                "transports": {
-                    "docker": {
-                        "": [signed_by_path(&key, json!({"type": "matchExact"}))],
-                        "docker.io/other/name:latest": [{"type": "reject"}],
-                    },
-                    "dir": {"/tmp": [{"type": "reject"}]},
-                }
-            }),
+            obj(vec![
+                ("default", Value::Arr(vec![accept()])),
+                (
+                    "transports",
+                    obj(vec![
+                        (
+                            "docker",
+                            obj(vec![
+                                (
+                                    "",
+                                    Value::Arr(vec![signed_by_path(&key, typ("matchExact"))]),
+                                ),
+                                ("docker.io/other/name:latest", Value::Arr(vec![reject()])),
+                            ]),
+                        ),
+                        ("dir", obj(vec![("/tmp", Value::Arr(vec![reject()]))])),
+                    ]),
+                ),
+            ]),
         ),
     ];
     let mut out = Vec::with_capacity(policies.len());
-    for (name, value) in policies.drain(..) {
+    for (name, value) in policies {
         let path = dir.join(format!("{name}.json"));
-        fs::write(&path, serde_json::to_vec_pretty(&value)?)?;
+        let mut text = String::new();
+        value.write(&mut text);
+        text.push('\n');
+        fs::write(&path, text)?;
         out.push((name.to_owned(), path));
     }
     Ok(out)
