@@ -240,7 +240,7 @@ static void test_evaluate(void) {
   CHECK(containers_policy_decision_requirements_len(NULL) == 0);
   CHECK(containers_policy_decision_requirement_type(NULL, 0) == NULL);
   CHECK(containers_policy_decision_requirement_reason(NULL, 0) == NULL);
-  CHECK(containers_policy_decision_scope(NULL) == NULL);
+  CHECK_STR(containers_policy_decision_scope(NULL), "");
 
   /* A scoped policy reports its scope. */
   containers_policy_context *scoped = context_from(
