@@ -188,8 +188,13 @@ static void test_evaluate(void) {
             CONTAINERS_POLICY_INVALID_ARGUMENT);
   CHECK_ERR(containers_policy_evaluate(ctx, "docker://UPPERCASE/x:1", manifest, mlen, sigs, 1, &d),
             CONTAINERS_POLICY_INVALID_REFERENCE);
-  CHECK_ERR(containers_policy_evaluate(ctx, "no-transport-here", manifest, mlen, sigs, 1, &d),
-            CONTAINERS_POLICY_INVALID_REFERENCE);
+  /* No transport: containers/image's plain error (alltransports.ParseImageName), classified OTHER as the Rust
+   * API classifies it. */
+  containers_policy_error *perr = containers_policy_evaluate(ctx, "no-transport-here", manifest, mlen, sigs, 1, &d);
+  CHECK(containers_policy_error_code(perr) == CONTAINERS_POLICY_OTHER);
+  CHECK_STR(containers_policy_error_message(perr),
+            "Invalid image name \"no-transport-here\", expected colon-separated transport:reference");
+  containers_policy_error_free(perr);
   CHECK(d == SENTINEL(containers_policy_decision));
 
   /* Accepted: dir-img-valid signed by public-key.gpg for testing/manifest:latest. */
