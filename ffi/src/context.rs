@@ -48,26 +48,32 @@ pub unsafe extern "C" fn containers_policy_context_free(ctx: *mut containers_pol
     unsafe { crate::ptr::free(ctx) }
 }
 
-/// Reads the common image arguments into an [`UnparsedImage`].
+/// Reads the common arguments of the evaluation calls: the context and the image.
 ///
 /// # Safety
 /// As the public functions that call it.
-unsafe fn image_arg(
+unsafe fn ctx_and_image<'a>(
+    ctx: *const containers_policy_context,
     image_reference: *const c_char,
     manifest: *const u8,
     manifest_len: usize,
     signatures: *const containers_policy_slice,
     signatures_len: usize,
-) -> Result<UnparsedImage, Box<containers_policy_error>> {
-    // SAFETY: forwarded contracts.
+) -> Result<(&'a PolicyContext, UnparsedImage), Box<containers_policy_error>> {
+    // SAFETY: forwarded contracts, for each argument.
+    let ctx = unsafe { obj_arg(ctx, "ctx") }?;
+    // SAFETY: as above.
     let reference = unsafe { str_arg(image_reference, "image_reference") }?;
-    // SAFETY: forwarded contracts.
+    // SAFETY: as above.
     let manifest = unsafe { bytes_arg(manifest, manifest_len, "manifest") }?.to_vec();
-    // SAFETY: forwarded contracts.
+    // SAFETY: as above.
     let blobs = unsafe { slices_arg(signatures, signatures_len, "signatures") }?;
     let reference =
         ImageReference::parse(reference).map_err(|e| containers_policy_error::from_core(&e))?;
-    Ok(UnparsedImage::from_blobs(reference, manifest, &blobs))
+    Ok((
+        &ctx.ctx,
+        UnparsedImage::from_blobs(reference, manifest, &blobs),
+    ))
 }
 
 /// Evaluates an image given as a transport reference (`docker://quay.io/ns/app:1.0`, `dir:/path`, …), its
@@ -88,12 +94,11 @@ pub unsafe extern "C" fn containers_policy_evaluate(
     out: *mut *mut containers_policy_decision,
 ) -> *mut containers_policy_error {
     guard(|| {
-        // SAFETY: the caller's contract.
-        let ctx = unsafe { obj_arg(ctx, "ctx") }?;
         out_arg(out, "out")?;
         // SAFETY: the caller's contract.
-        let image = unsafe {
-            image_arg(
+        let (ctx, image) = unsafe {
+            ctx_and_image(
+                ctx,
                 image_reference,
                 manifest,
                 manifest_len,
@@ -101,7 +106,7 @@ pub unsafe extern "C" fn containers_policy_evaluate(
                 signatures_len,
             )
         }?;
-        let decision = Decision::new(&ctx.ctx.evaluate(&image));
+        let decision = Decision::new(&ctx.evaluate(&image));
         // SAFETY: checked above.
         unsafe { write_out(out, decision) };
         Ok(())
@@ -125,10 +130,9 @@ pub unsafe extern "C" fn containers_policy_is_running_image_allowed(
 ) -> *mut containers_policy_error {
     guard(|| -> Outcome {
         // SAFETY: the caller's contract.
-        let ctx = unsafe { obj_arg(ctx, "ctx") }?;
-        // SAFETY: the caller's contract.
-        let image = unsafe {
-            image_arg(
+        let (ctx, image) = unsafe {
+            ctx_and_image(
+                ctx,
                 image_reference,
                 manifest,
                 manifest_len,
@@ -136,8 +140,7 @@ pub unsafe extern "C" fn containers_policy_is_running_image_allowed(
                 signatures_len,
             )
         }?;
-        ctx.ctx
-            .is_running_image_allowed(&image)
+        ctx.is_running_image_allowed(&image)
             .map_err(|e| containers_policy_error::from_core(&e))
     })
 }
@@ -157,12 +160,11 @@ pub unsafe extern "C" fn containers_policy_signatures_with_accepted_author(
     out: *mut *mut containers_policy_accepted,
 ) -> *mut containers_policy_error {
     guard(|| {
-        // SAFETY: the caller's contract.
-        let ctx = unsafe { obj_arg(ctx, "ctx") }?;
         out_arg(out, "out")?;
         // SAFETY: the caller's contract.
-        let image = unsafe {
-            image_arg(
+        let (ctx, image) = unsafe {
+            ctx_and_image(
+                ctx,
                 image_reference,
                 manifest,
                 manifest_len,
@@ -171,7 +173,6 @@ pub unsafe extern "C" fn containers_policy_signatures_with_accepted_author(
             )
         }?;
         let accepted = ctx
-            .ctx
             .signatures_with_accepted_author(&image)
             .map_err(|e| containers_policy_error::from_core(&e))?;
         // SAFETY: checked above.
