@@ -35,6 +35,9 @@ use crate::{
 /// The `critical.type` of simple signing.
 pub const SIMPLE_SIGNING_TYPE: &str = "atomic container signature";
 
+/// The `critical.type` of sigstore (cosign) payloads.
+pub const SIGSTORE_SIGNATURE_TYPE: &str = "cosign container image signature";
+
 /// A simple-signing payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -71,6 +74,13 @@ impl SimpleSigningPayload {
     /// [`Error::InvalidSignature`] with upstream text.
     pub fn from_slice(data: &[u8]) -> Result<Self, Error> {
         parse_untrusted_payload(data, SIMPLE_SIGNING_TYPE, false).map_err(Error::InvalidSignature)
+    }
+    /// Strict parse of a sigstore payload (`UntrustedSigstorePayload.strictUnmarshalJSON`): the same
+    /// structure with `critical.type` = [`SIGSTORE_SIGNATURE_TYPE`] and `"optional": null` accepted.
+    /// Nothing is verified.
+    pub fn from_sigstore_slice(data: &[u8]) -> Result<Self, Error> {
+        parse_untrusted_payload(data, SIGSTORE_SIGNATURE_TYPE, true)
+            .map_err(Error::InvalidSignature)
     }
 }
 
@@ -221,4 +231,27 @@ pub(crate) fn parse_untrusted_payload(
         creator,
         timestamp,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "sha256:20bf21ed457b390829cdbeec8795a7bea1626991fda603e0d01b4e7f60427e55";
+
+    #[test]
+    fn sigstore_payloads_take_the_cosign_type_and_a_null_optional() {
+        let cosign = format!(
+            r#"{{"critical":{{"identity":{{"docker-reference":"quay.io/ns/app"}},"image":{{"docker-manifest-digest":"{DIGEST}"}},"type":"cosign container image signature"}},"optional":null}}"#
+        );
+        let p = SimpleSigningPayload::from_sigstore_slice(cosign.as_bytes()).unwrap();
+        assert_eq!(p.docker_manifest_digest, DIGEST);
+        assert_eq!(p.docker_reference, "quay.io/ns/app");
+        // Neither parser takes the other's type, and simple signing refuses a null optional.
+        assert!(SimpleSigningPayload::from_slice(cosign.as_bytes()).is_err());
+        let atomic = SimpleSigningPayload::new(DIGEST, "quay.io/ns/app")
+            .to_json()
+            .unwrap();
+        assert!(SimpleSigningPayload::from_sigstore_slice(&atomic).is_err());
+    }
 }

@@ -44,7 +44,9 @@ pub(crate) fn check_signature(
                     .into(),
             );
         }
-        sigstore_claimed_digest(&s.payload)?
+        SimpleSigningPayload::from_sigstore_slice(&s.payload)
+            .map_err(|e| format!("invalid sigstore signature payload: {e}"))?
+            .docker_manifest_digest
     } else {
         return Err(sig.unsupported_format_message());
     };
@@ -56,20 +58,4 @@ pub(crate) fn check_signature(
         ));
     }
     Ok(())
-}
-
-/// `critical.image.docker-manifest-digest` of a sigstore payload, read minimally (the strict sigstore
-/// payload parser of `containers-policy` is crate-private).
-fn sigstore_claimed_digest(payload: &[u8]) -> Result<String, String> {
-    let v: serde_json::Value = serde_json::from_slice(payload)
-        .map_err(|e| format!("invalid sigstore signature payload: {e}"))?;
-    v.get("critical")
-        .and_then(|c| c.get("image"))
-        .and_then(|i| i.get("docker-manifest-digest"))
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            "invalid sigstore signature payload: no critical.image.docker-manifest-digest string"
-                .to_owned()
-        })
 }
