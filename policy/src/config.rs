@@ -321,6 +321,43 @@ impl Policy {
 }
 
 impl PolicyRequirement {
+    /// Parses one requirement object with the same strict rules and messages as inside a policy.json
+    /// (errors are [`Error::InvalidPolicyFormat`]).
+    ///
+    /// ```
+    /// use containers_policy::PolicyRequirement;
+    /// let req = PolicyRequirement::from_json_slice(br#"{"type":"reject"}"#)?;
+    /// assert_eq!(req, PolicyRequirement::Reject);
+    /// assert_eq!(req.to_json(), "{\n    \"type\": \"reject\"\n}");
+    /// assert_eq!(
+    ///     PolicyRequirement::from_json_slice(br#"{"type":"nope"}"#).unwrap_err().to_string(),
+    ///     r#"Unknown policy requirement type "nope""#
+    /// );
+    /// # Ok::<(), containers_policy::Error>(())
+    /// ```
+    pub fn from_json_slice(data: &[u8]) -> Result<Self, Error> {
+        let doc = Document::parse(data).map_err(Error::InvalidPolicyFormat)?;
+        parse_requirement(doc.root()).map_err(Error::InvalidPolicyFormat)
+    }
+
+    /// The requirement as JSON, formatted as in [`Policy::to_json`] (four-space indent, no final newline).
+    pub fn to_json(&self) -> String {
+        let mut w = Writer::new("    ");
+        write_requirement(&mut w, self);
+        w.finish()
+    }
+
+    /// The requirement's `type`, e.g. `signedBy`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            PolicyRequirement::InsecureAcceptAnything => "insecureAcceptAnything",
+            PolicyRequirement::Reject => "reject",
+            PolicyRequirement::SignedBy(_) => "signedBy",
+            PolicyRequirement::SignedBaseLayer { .. } => "signedBaseLayer",
+            PolicyRequirement::SigstoreSigned(_) => "sigstoreSigned",
+        }
+    }
+
     /// `insecureAcceptAnything`.
     pub fn insecure_accept_anything() -> Self {
         PolicyRequirement::InsecureAcceptAnything
