@@ -4,9 +4,8 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::Args;
 use sigstore_lookaside::{
-    Environment, HttpOptions, LookasideUrl, RegistriesD,
+    Environment, HttpOptions, RegistriesD,
     auth::{Credential, PASSWORD_ENV, TOKEN_ENV, USER_ENV},
-    registries_d::default_lookaside,
     upload::{UploadOutcome, UploadTarget, Uploader, locate_staged_file, staged_signatures},
 };
 
@@ -118,14 +117,9 @@ fn default_staging(args: &UploadArgs, env: &Environment) -> Result<PathBuf, Stri
         None => RegistriesD::load_default(env),
     }
     .map_err(|e| e.to_string())?;
-    let url = match registries
-        .default_docker
-        .as_ref()
-        .and_then(|s| s.signature_top_level(true))
-    {
-        Some(u) => LookasideUrl::parse(u).map_err(|e| e.to_string())?,
-        None => default_lookaside(env).map_err(|e| e.to_string())?,
-    };
+    let url = registries
+        .default_staging_url(env)
+        .map_err(|e| e.to_string())?;
     url.file_path().ok_or_else(|| {
         format!("the default staging location {url} is not a file:// URL; give --staging DIR")
     })

@@ -1,14 +1,48 @@
 """Type stubs of the extension module (checked against it by mypy.stubtest in the tests)."""
 
 import os
+import pathlib
 from collections.abc import Mapping, Sequence
 from typing import ClassVar, Optional, Union, final
 
 _Path = Union[str, "os.PathLike[str]"]
-_Bytes = Union[bytes, bytearray, memoryview]
+_Bytes = Union[bytes, bytearray]
 _Text = Union[str, bytes]
 
 __version__: str
+__all__ = [
+    "AcceptedSignature",
+    "AuthError",
+    "ConfigError",
+    "ContainersPolicyError",
+    "Decision",
+    "FileAccessError",
+    "InvalidPolicyError",
+    "InvalidReferenceError",
+    "InvalidSignatureError",
+    "LookasideError",
+    "ManifestError",
+    "Policy",
+    "PolicyContext",
+    "PolicyRequirementError",
+    "RegistriesD",
+    "RegistryError",
+    "RemoteImage",
+    "RemoteSource",
+    "Requirement",
+    "RequirementResult",
+    "SignatureLocation",
+    "SignatureResult",
+    "SignedIdentity",
+    "UploadError",
+    "UploadResult",
+    "Uploader",
+    "__version__",
+    "generate_key",
+    "manifest_digest",
+    "sign",
+    "verify_signature",
+]
 
 class ContainersPolicyError(Exception):
     code: ClassVar[str]
@@ -49,7 +83,7 @@ class SignedIdentity:
     def prefix(self) -> Optional[str]: ...
     @property
     def signed_prefix(self) -> Optional[str]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Requirement:
@@ -86,11 +120,11 @@ class Requirement:
     def key_data(self) -> Optional[bytes]: ...
     @property
     def signed_identity(self) -> Optional[SignedIdentity]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Policy:
-    def __init__(self, default: Sequence[Requirement]) -> None: ...
+    def __new__(cls, default: Sequence[Requirement]) -> Policy: ...
     @staticmethod
     def from_file(path: _Path) -> Policy: ...
     @staticmethod
@@ -104,7 +138,7 @@ class Policy:
     def with_scope(self, transport: str, scope: str, requirements: Sequence[Requirement]) -> Policy: ...
     def without_scope(self, transport: str, scope: str) -> Policy: ...
     def with_default(self, requirements: Sequence[Requirement]) -> Policy: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class SignatureResult:
@@ -159,18 +193,18 @@ class AcceptedSignature:
     def docker_reference(self) -> str: ...
     @property
     def signer(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class PolicyContext:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         policy: Policy,
         *,
         base_dir: Optional[_Path] = None,
         now: Optional[float] = None,
         require_signature_verification: bool = False,
-    ) -> None: ...
+    ) -> PolicyContext: ...
     @property
     def policy(self) -> Policy: ...
     def evaluate(self, reference: str, manifest: _Bytes, signatures: Sequence[_Bytes]) -> Decision: ...
@@ -189,6 +223,7 @@ class RegistriesD:
     def from_yaml(files: Mapping[str, _Text]) -> RegistriesD: ...
     def lookaside_url(self, reference: str, *, write: bool = False) -> str: ...
     def signature_url(self, reference: str, digest: str, index: int = 1, *, write: bool = False) -> str: ...
+    def default_staging_url(self) -> str: ...
     def use_sigstore_attachments(self, reference: str) -> bool: ...
     def read_signatures(
         self, reference: str, digest: str, *, tls_verify: bool = True, timeout: Optional[float] = None
@@ -196,13 +231,15 @@ class RegistriesD:
 
 @final
 class SignatureLocation:
-    def __init__(self, repository: str, digest: str, index: int) -> None: ...
+    def __new__(cls, repository: str, digest: str, index: int) -> SignatureLocation: ...
+    @staticmethod
+    def for_reference(reference: str, digest: str, index: int = 1) -> SignatureLocation: ...
     @staticmethod
     def parse(relative_path: str) -> SignatureLocation: ...
     @staticmethod
     def locate(staging_root: _Path, file: _Path) -> SignatureLocation: ...
     @staticmethod
-    def walk(staging_root: _Path) -> list[tuple[SignatureLocation, str]]: ...
+    def walk(staging_root: _Path) -> list[tuple[SignatureLocation, pathlib.Path]]: ...
     @property
     def repository(self) -> str: ...
     @property
@@ -213,7 +250,7 @@ class SignatureLocation:
     def image_dir(self) -> str: ...
     @property
     def relative_path(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -233,14 +270,14 @@ class RemoteImage:
 
 @final
 class RemoteSource:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         registries_d: Optional[RegistriesD] = None,
         *,
         tls_verify: bool = True,
         auth_file: Optional[_Path] = None,
         timeout: Optional[float] = None,
-    ) -> None: ...
+    ) -> RemoteSource: ...
     def fetch(self, reference: str) -> RemoteImage: ...
 
 @final
@@ -256,8 +293,8 @@ class UploadResult:
 
 @final
 class Uploader:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         url: str,
         *,
         nexus: bool = False,
@@ -267,7 +304,7 @@ class Uploader:
         auth_file: Optional[_Path] = None,
         tls_verify: bool = True,
         timeout: Optional[float] = None,
-    ) -> None: ...
+    ) -> Uploader: ...
     @property
     def url(self) -> str: ...
     @property

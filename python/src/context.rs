@@ -91,8 +91,9 @@ impl PolicyContext {
 
     /// Decides whether the image may run. `reference` is a transport reference
     /// (`docker://quay.io/ns/app:1.0`, `dir:/path`, …); `manifest` the manifest bytes; `signatures` the
-    /// signature blobs as stored (`signature-1`, …). A refusal is a `Decision`; an unparsable reference
-    /// raises `InvalidReferenceError`.
+    /// signature blobs as stored (`signature-1`, …). A refusal is a `Decision`; a reference that does not
+    /// parse raises `InvalidReferenceError` (a missing or unknown transport: `ContainersPolicyError`, with
+    /// containers/image's text).
     fn evaluate(
         &self,
         py: Python<'_>,

@@ -104,6 +104,17 @@ impl RegistriesD {
             .map_err(|e| lookaside_err(&e))
     }
 
+    /// The root of the staging store `skopeo copy --sign-by` writes to when no scope says otherwise:
+    /// `default-docker`'s `lookaside-staging` (or `sigstore-staging`, `lookaside`, `sigstore`), else the
+    /// built-in default store (`/var/lib/containers/sigstore` for root, else
+    /// `$HOME/.local/share/containers/sigstore`), as a URL (`file:///…`).
+    fn default_staging_url(&self) -> PyResult<String> {
+        self.config
+            .default_staging_url(&self.env)
+            .map(|u| u.to_string())
+            .map_err(|e| lookaside_err(&e))
+    }
+
     /// Whether `use-sigstore-attachments` is on for `reference`.
     fn use_sigstore_attachments(&self, reference: &str) -> PyResult<bool> {
         Ok(self
@@ -162,6 +173,15 @@ impl SignatureLocation {
         sigstore_lookaside::SignatureLocation::new(repository, digest, index)
             .map(|inner| SignatureLocation { inner })
             .map_err(|e| lookaside_err(&e))
+    }
+
+    /// The location of signature `index` of the image with manifest `digest` named by `reference` (a docker
+    /// reference; its repository path, e.g. `library/busybox` for `busybox`, is used).
+    #[staticmethod]
+    #[pyo3(signature = (reference, digest, index=1))]
+    fn for_reference(reference: &str, digest: &str, index: usize) -> PyResult<Self> {
+        let reference = docker_reference(reference)?;
+        Self::new(reference.path(), digest, index)
     }
 
     /// Parses a path relative to a store root, `<repository>@sha256=<hex>/signature-<N>`.

@@ -182,6 +182,21 @@ impl RegistriesD {
         Self::load_dir(&Self::default_dir(env))
     }
 
+    /// Where `skopeo copy --sign-by` / `podman push --sign-by` write signatures when no scope of an image
+    /// says otherwise: `default-docker`'s `lookaside-staging` (or `sigstore-staging`, then `lookaside`,
+    /// `sigstore`), else the built-in default store for `env` (see [`default_lookaside`]). The root of a
+    /// staging store, without any repository path.
+    pub fn default_staging_url(&self, env: &Environment) -> Result<LookasideUrl> {
+        match self
+            .default_docker
+            .as_ref()
+            .and_then(|s| s.signature_top_level(true))
+        {
+            Some(u) => LookasideUrl::parse(u),
+            None => default_lookaside(env),
+        }
+    }
+
     /// The configured lookaside value for `reference` before the repository path is appended (upstream
     /// `signatureTopLevel`): identity, then each namespace (wildcards included), then `default-docker`;
     /// the first section yielding a non-empty value wins. `None` means "use the built-in default".

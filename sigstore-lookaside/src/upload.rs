@@ -117,13 +117,22 @@ fn server_message(resp: reqwest::blocking::Response) -> String {
 fn status_error(action: &str, url: &Url, resp: reqwest::blocking::Response) -> Error {
     let status = resp.status();
     let message = server_message(resp);
-    Error::Upload(format!(
-        "{action} {url}: received unexpected HTTP status: {status}: {message}"
-    ))
+    let text = format!("{action} {url}: received unexpected HTTP status: {status}: {message}");
+    // A refused credential is an authentication failure, whatever the endpoint.
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        Error::Auth(text)
+    } else {
+        Error::Upload(text)
+    }
 }
 
 fn send_error(action: &str, url: &Url, e: reqwest::Error) -> Error {
-    Error::Upload(format!("{action} {url}: {e}"))
+    // The whole chain: reqwest's top-level text ("error sending request for url …") hides the cause
+    // ("Connection refused", a TLS failure, a timeout).
+    Error::Upload(format!(
+        "{action} {url}: {}",
+        crate::store::http::error_chain(&e)
+    ))
 }
 
 impl Uploader {

@@ -57,8 +57,8 @@ impl SigningKey {
     /// `invalid passphrase: must not contain a line break`; `key "<sign_by>" not found` (also when the
     /// data holds no secret key); `Unusable secret key` (no valid, unexpired, unrevoked signing-capable
     /// key with secret material); `Bad passphrase` (wrong passphrase); `No passphrase given` (the key is
-    /// encrypted and `passphrase` is `None` or empty); `more than one secret key, select one with
-    /// sign_by` (`sign_by` is `None` and the data holds several).
+    /// encrypted and `passphrase` is `None` or empty); `more than one secret key; select one by
+    /// fingerprint or key ID` (`sign_by` is `None` and the data holds several).
     pub fn from_bytes(
         data: &[u8],
         sign_by: Option<&str>,
@@ -74,7 +74,11 @@ impl SigningKey {
             None => match &certs[..] {
                 [only] => (only, None),
                 [] => return Err(other("no secret key found")),
-                _ => return Err(other("more than one secret key, select one with sign_by")),
+                _ => {
+                    return Err(other(
+                        "more than one secret key; select one by fingerprint or key ID",
+                    ));
+                }
             },
             Some(spec) => certs
                 .iter()
