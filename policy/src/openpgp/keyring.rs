@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
-use sequoia_openpgp::{Cert, KeyID};
+use sequoia_openpgp::{Cert, KeyID, Packet, types::SignatureType};
 
 use super::certs::parse_certs;
 
@@ -22,6 +22,17 @@ struct Inner {
     /// Every key (primary and subkeys) by key ID: `(index into certs, index of the key in
     /// cert.keys())`.
     by_key_id: HashMap<KeyID, Vec<(usize, usize)>>,
+    /// Per certificate: whether it carries no key expiration and no revocation at all, so that a key
+    /// bound at some time is alive and unrevoked at every later time (see [`time_invariant`]).
+    time_invariant: Vec<bool>,
+}
+
+/// A key found by ID: its certificate, its index in `cert.keys()`, and whether the certificate's
+/// liveness and revocation status cannot change over time.
+pub(crate) struct FoundKey<'k> {
+    pub(crate) cert: &'k Cert,
+    pub(crate) index: usize,
+    pub(crate) time_invariant: bool,
 }
 
 impl fmt::Debug for Keyring {
@@ -77,9 +88,14 @@ impl Keyring {
                     .push((ci, ki));
             }
         }
+        let time_invariant = certs.iter().map(time_invariant).collect();
         Keyring {
             fingerprints,
-            inner: Arc::new(Inner { certs, by_key_id }),
+            inner: Arc::new(Inner {
+                certs,
+                by_key_id,
+                time_invariant,
+            }),
         }
     }
 
@@ -93,18 +109,41 @@ impl Keyring {
         self.fingerprints.is_empty()
     }
 
-    /// The `(certificate, key index in cert.keys())` pairs whose key has key ID `id`, in import order.
-    pub(crate) fn keys_by_id<'s>(
-        &'s self,
-        id: &KeyID,
-    ) -> impl Iterator<Item = (&'s Cert, usize)> + 's {
+    /// The keys whose key ID is `id`, in import order.
+    pub(crate) fn keys_by_id<'s>(&'s self, id: &KeyID) -> impl Iterator<Item = FoundKey<'s>> + 's {
         self.inner
             .by_key_id
             .get(id)
             .into_iter()
             .flatten()
-            .filter_map(|&(ci, ki)| self.inner.certs.get(ci).map(|c| (c, ki)))
+            .filter_map(|&(ci, ki)| {
+                Some(FoundKey {
+                    cert: self.inner.certs.get(ci)?,
+                    index: ki,
+                    time_invariant: self.inner.time_invariant.get(ci).copied().unwrap_or(false),
+                })
+            })
     }
+}
+
+/// Whether `cert` has no signature with a key expiration time and no revocation signature of any kind.
+/// For such a certificate, sequoia's `alive()` is `Ok` and `revocation_status()` is `NotAsFarAsWeKnow`
+/// for every key at every time the key is bound (both only consult key validity periods and revocation
+/// signatures), so verification can skip them. It matters for speed: each of those calls builds (and
+/// drops) an `anyhow::Error` while looking for a direct-key signature most certificates do not have,
+/// and with `RUST_BACKTRACE` set every such error captures a backtrace.
+fn time_invariant(cert: &Cert) -> bool {
+    cert.clone().into_packets().all(|p| match p {
+        Packet::Signature(sig) => {
+            !matches!(
+                sig.typ(),
+                SignatureType::KeyRevocation
+                    | SignatureType::SubkeyRevocation
+                    | SignatureType::CertificationRevocation
+            ) && sig.key_validity_period().is_none()
+        }
+        _ => true,
+    })
 }
 
 /// gpg imports a key only if at least one user ID carries a (cryptographically valid) self-signature;
@@ -122,6 +161,51 @@ mod tests {
     #[test]
     fn keyring_is_send_sync() {
         assert_send_sync::<Keyring>();
+    }
+
+    #[test]
+    fn time_invariance_needs_no_expiration_and_no_revocation() {
+        use sequoia_openpgp::{
+            cert::{CertBuilder, CertRevocationBuilder},
+            policy::StandardPolicy,
+            types::ReasonForRevocation,
+        };
+        let no_expiry = || {
+            CertBuilder::new()
+                .add_userid("a@example.invalid")
+                .add_signing_subkey()
+                .set_validity_period(None)
+                .generate()
+                .unwrap()
+                .0
+        };
+        assert!(time_invariant(&no_expiry()));
+
+        let (expiring, _) = CertBuilder::new()
+            .add_userid("b@example.invalid")
+            .set_validity_period(std::time::Duration::from_secs(3600))
+            .generate()
+            .unwrap();
+        assert!(!time_invariant(&expiring));
+
+        let cert = no_expiry();
+        let mut signer = cert
+            .primary_key()
+            .key()
+            .clone()
+            .parts_into_secret()
+            .unwrap()
+            .into_keypair()
+            .unwrap();
+        let revocation = CertRevocationBuilder::new()
+            .set_reason_for_revocation(ReasonForRevocation::KeyCompromised, b"test")
+            .unwrap()
+            .build(&mut signer, &cert, None)
+            .unwrap();
+        let (revoked, _) = cert.insert_packets(revocation).unwrap();
+        assert!(!time_invariant(&revoked));
+        let p = StandardPolicy::new();
+        assert!(revoked.with_policy(&p, None).is_ok());
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn check_signature(
     if !sig.pk_algo().is_supported() {
         return Err(errsig(code::PUBKEY_ALGO));
     }
-    let Some((cert, ka)) = find_key(keyring, sig, now) else {
+    let Some((cert, ka, time_invariant)) = find_key(keyring, sig, now) else {
         return Err(errsig(code::NO_PUBKEY));
     };
     let ka = match ka {
@@ -166,6 +166,9 @@ fn check_signature(
     let exp = sig.signature_expiration_time();
     let status = if exp.is_some_and(|e| now >= e) {
         Some(Status::SigExpired)
+    } else if time_invariant {
+        // No expiration and no revocation anywhere in the certificate: alive and unrevoked.
+        None
     } else if ka.alive().is_err() || ka.valid_cert().alive().is_err() {
         Some(Status::KeyExpired)
     } else if is_revoked(ka.revocation_status()) || is_revoked(ka.valid_cert().revocation_status())
@@ -193,7 +196,8 @@ fn is_revoked(s: RevocationStatus<'_>) -> bool {
 }
 
 /// Looks the issuer up as gpg does (Issuer Fingerprint if present, else key ID) and returns the first
-/// key bound to its certificate at `now`; `Err(rc)` for a key gpg finds but cannot use.
+/// key bound to its certificate at `now` (with whether the certificate's validity is time-invariant);
+/// `Err(rc)` for a key gpg finds but cannot use.
 #[allow(clippy::type_complexity)]
 fn find_key<'k>(
     keyring: &'k Keyring,
@@ -202,13 +206,15 @@ fn find_key<'k>(
 ) -> Option<(
     &'k Cert,
     Result<ValidErasedKeyAmalgamation<'k, PublicParts>, u32>,
+    bool,
 )> {
     let policy = gnupg_policy();
     let mut time_conflict = None;
     for handle in sig.get_issuers() {
         let id = KeyID::from(&handle);
-        for (cert, ki) in keyring.keys_by_id(&id) {
-            let Some(ka) = cert.keys().nth(ki) else {
+        for found in keyring.keys_by_id(&id) {
+            let cert = found.cert;
+            let Some(ka) = cert.keys().nth(found.index) else {
                 continue;
             };
             if let KeyHandle::Fingerprint(fpr) = &handle {
@@ -222,11 +228,11 @@ fn find_key<'k>(
                 continue;
             }
             if let Ok(vka) = ka.with_policy(policy, now) {
-                return Some((cert, Ok(vka)));
+                return Some((cert, Ok(vka), found.time_invariant));
             }
         }
     }
-    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT)))
+    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false))
 }
 
 /// Verifies `sig` over `content` hashed here (binary, or text-canonicalized for text signatures).
