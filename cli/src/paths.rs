@@ -26,3 +26,15 @@ pub(crate) fn default_policy_path() -> Result<PathBuf, String> {
 pub(crate) fn quote(s: &str) -> String {
     containers_policy::error::go_quote(s)
 }
+
+/// Go's `os.ReadFile`: the error names the failing operation and the path as Go prints them
+/// (`open x: no such file or directory`, `read d: is a directory`).
+pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use containers_policy::error::IoError;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| IoError::new("open", path, e).to_string())?;
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut data)
+        .map_err(|e| IoError::new("read", path, e).to_string())?;
+    Ok(data)
+}

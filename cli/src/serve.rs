@@ -95,8 +95,7 @@ fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path)
-        .map_err(|e| containers_policy::error::IoError::new("open", path, e).to_string())
+    crate::paths::read_file(path)
 }
 
 /// Every key a policy's `signedBy` requirements name (relative paths as containers/image resolves them:

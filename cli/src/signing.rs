@@ -1,6 +1,7 @@
 //! `sign` and `verify`: the `skopeo standalone-sign` / `standalone-verify` equivalents, with keys read
 //! from files instead of a gpg agent.
 
+use crate::paths::read_file;
 use std::{path::PathBuf, process::ExitCode, time::SystemTime};
 
 use clap::Args;
@@ -39,7 +40,7 @@ pub(crate) fn sign(a: SignArgs) -> ExitCode {
 }
 
 fn sign_inner(a: &SignArgs) -> Result<(), String> {
-    let manifest = std::fs::read(&a.manifest)
+    let manifest = read_file(&a.manifest)
         .map_err(|e| format!("Error reading {}: {e}", a.manifest.display()))?;
     let passphrase = match &a.passphrase_file {
         Some(p) => {
@@ -102,15 +103,15 @@ pub(crate) fn verify(a: VerifyArgs) -> ExitCode {
 }
 
 fn verify_inner(a: &VerifyArgs) -> Result<String, String> {
-    let manifest = std::fs::read(&a.manifest)
+    let manifest = read_file(&a.manifest)
         .map_err(|e| format!("Error reading manifest from {}: {e}", a.manifest.display()))?;
-    let signature = std::fs::read(&a.signature).map_err(|e| {
+    let signature = read_file(&a.signature).map_err(|e| {
         format!(
             "Error reading signature from {}: {e}",
             a.signature.display()
         )
     })?;
-    let keys = std::fs::read(&a.public_key_file).map_err(|e| {
+    let keys = read_file(&a.public_key_file).map_err(|e| {
         format!(
             "Error reading public keys from {}: {e}",
             a.public_key_file.display()

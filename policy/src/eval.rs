@@ -399,10 +399,7 @@ impl PolicyContext {
                 Err(Rejection::SignedBaseLayerNotImplemented.into()),
                 Vec::new(),
             ),
-            Compiled::SigstoreSigned => (
-                Err(Rejection::Other(SIGSTORE_NOT_IMPLEMENTED.into()).into()),
-                Vec::new(),
-            ),
+            Compiled::SigstoreSigned => (sigstore_signed_allows(image), Vec::new()),
             Compiled::SignedBy { .. } => {
                 let sigs = match image.signatures() {
                     Ok(s) => s,
@@ -533,6 +530,35 @@ fn verify_and_extract(
 }
 
 /// `UnparsedImage.Signatures`: only the simple-signing ones.
+/// `prSigstoreSigned.isRunningImageAllowed` as far as it goes without sigstore verification: the image's
+/// signatures are read (a read error is the answer), simple-signing signatures and sigstore attachments
+/// that are not signatures are counted and skipped, and with no sigstore signature left the answer is
+/// upstream's `A signature was required, but no signature exists` (with the counts when either is
+/// non-zero). An image that does carry sigstore signatures is refused: verifying them is not implemented.
+fn sigstore_signed_allows(image: &UnparsedImage) -> Result<(), Error> {
+    let sigs = image.signatures().map_err(Clone::clone)?;
+    let mut non_sigstore = 0;
+    let mut non_signature_attachments = 0;
+    let mut sigstore_signatures = 0;
+    for s in sigs {
+        match s {
+            Signature::Sigstore(s)
+                if s.mime_type == crate::signature::SIGSTORE_SIGNATURE_MIME_TYPE =>
+            {
+                sigstore_signatures += 1;
+            }
+            Signature::Sigstore(_) => non_signature_attachments += 1,
+            _ => non_sigstore += 1,
+        }
+    }
+    if sigstore_signatures > 0 {
+        return Err(Rejection::Other(SIGSTORE_NOT_IMPLEMENTED.into()).into());
+    }
+    let skipped = (non_sigstore > 0 || non_signature_attachments > 0)
+        .then_some((non_sigstore, non_signature_attachments));
+    Err(Rejection::NoSignature { skipped }.into())
+}
+
 fn simple_signing(sigs: &[Signature]) -> impl Iterator<Item = &[u8]> {
     sigs.iter().filter_map(|s| match s {
         Signature::SimpleSigning(b) => Some(b.as_slice()),
@@ -609,7 +635,13 @@ fn load_keyring(source: &GpgKeySource, base: Option<&Path>) -> Result<Keyring, E
             Some(b) if Path::new(p).is_relative() => b.join(p),
             _ => PathBuf::from(p),
         };
-        std::fs::read(&path).map_err(|e| IoError::new("open", p, e).into())
+        // Go's os.ReadFile: opening and reading fail with different operations in the message
+        // (`open keys.gpg: no such file or directory`, `read keys: is a directory`).
+        let mut file =
+            std::fs::File::open(&path).map_err(|e| Error::from(IoError::new("open", p, e)))?;
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut data).map_err(|e| IoError::new("read", p, e))?;
+        Ok(data)
     };
     let blobs: Vec<Vec<u8>> = match source {
         GpgKeySource::Path(p) => vec![read(p)?],
