@@ -1539,6 +1539,11 @@ fn run_recorded(
     let mut passed = 0;
     for (case, r) in cases.iter().zip(results) {
         let r = r.expect("every case ran");
+        match r.version_difference {
+            Some((id, true)) => *differences.entry(id.to_owned()).or_default() += 1,
+            Some((id, false)) => *not_derivable.entry(id.to_owned()).or_default() += 1,
+            None => {}
+        }
         if let Some(why) = r.pending {
             pending.push(why);
             continue;
@@ -1552,11 +1557,6 @@ fn run_recorded(
                 .entry((*path).to_owned())
                 .or_default()
                 .add_check(*agreed);
-        }
-        match r.version_difference {
-            Some((id, true)) => *differences.entry(id.to_owned()).or_default() += 1,
-            Some((id, false)) => *not_derivable.entry(id.to_owned()).or_default() += 1,
-            None => {}
         }
         failures.extend(r.problems);
     }
