@@ -416,6 +416,14 @@ struct CaseResult {
     pending: Option<String>,
 }
 
+/// The fixtures' public keys.
+struct FixtureKeys {
+    /// (name, fingerprint) of every named key.
+    names: Vec<(String, String)>,
+    /// Every key file, imported together.
+    keyring: Keyring,
+}
+
 /// Shared state of the replay.
 struct Runner {
     fixtures: PathBuf,
@@ -427,6 +435,8 @@ struct Runner {
     env: Environment,
     /// A throwaway signing key (file, fingerprint), made on first use.
     signing_key: OnceLock<Result<(PathBuf, String), String>>,
+    /// `keys/index.json` and the keyring of every fixture key, read once.
+    fixture_keys: OnceLock<Result<FixtureKeys, String>>,
     _home: tempfile::TempDir,
 }
 
@@ -968,7 +978,7 @@ impl Runner {
         let known = self
             .fixture_keys()
             .ok()
-            .and_then(|keys| keys.into_iter().find(|(_, fpr)| fpr == fingerprint));
+            .and_then(|keys| keys.names.iter().find(|(_, fpr)| fpr == fingerprint));
         let sign_by = match &known {
             Some(_) => key.1.clone(),
             None => fingerprint.clone(),
@@ -1018,11 +1028,7 @@ impl Runner {
         let read = |rel: &str| std::fs::read(self.path(rel)).map_err(|e| format!("{rel}: {e}"));
         let blob = read(signature)?;
         let manifest = read(manifest)?;
-        let mut keys = Vec::new();
-        for (rel, _) in self.fixture_key_files()? {
-            keys.push(read(&rel)?);
-        }
-        let keyring = Keyring::from_blobs(keys.iter().map(Vec::as_slice));
+        let keyring = &self.fixture_keys()?.keyring;
         // As of one second after it was made: some fixture keys have expired since (their signatures
         // were made with gpg's clock set in the past).
         let Some(made) = conformance::signature_creation_time(&blob) else {
@@ -1031,7 +1037,7 @@ impl Runner {
             ));
         };
         let made = made + Duration::from_secs(1);
-        let verified = match openpgp::verify(&keyring, &blob, made) {
+        let verified = match openpgp::verify(keyring, &blob, made) {
             Ok(v) => v,
             Err(e) => return Ok(Verdict::err(e.to_string())),
         };
@@ -1059,49 +1065,42 @@ impl Runner {
         })
     }
 
-    /// Every public key of the fixtures (`keys/index.json`): (file, fingerprint).
-    fn fixture_key_files(&self) -> Result<Vec<(String, String)>, String> {
-        let text = std::fs::read_to_string(self.path("keys/index.json"))
-            .map_err(|e| format!("keys/index.json: {e}"))?;
-        let index: Value =
-            serde_json::from_str(&text).map_err(|e| format!("keys/index.json: {e}"))?;
-        Ok(index
-            .as_array()
-            .ok_or("keys/index.json is not a list")?
-            .iter()
-            .filter_map(|k| {
-                let file = k
-                    .get("file")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        k.get("name")
-                            .and_then(Value::as_str)
-                            .map(|n| format!("keys/{n}.pub.asc"))
-                    })?;
-                let fpr = k.get("fingerprint").and_then(Value::as_str)?.to_owned();
-                Some((file, fpr))
+    /// The fixture keys (`keys/index.json`): names and fingerprints, and one keyring of every key file.
+    fn fixture_keys(&self) -> Result<&FixtureKeys, String> {
+        self.fixture_keys
+            .get_or_init(|| {
+                let text = std::fs::read_to_string(self.path("keys/index.json"))
+                    .map_err(|e| format!("keys/index.json: {e}"))?;
+                let index: Value =
+                    serde_json::from_str(&text).map_err(|e| format!("keys/index.json: {e}"))?;
+                let entries = index.as_array().ok_or("keys/index.json is not a list")?;
+                let mut names = Vec::new();
+                let mut blobs = Vec::new();
+                for k in entries {
+                    let name = k.get("name").and_then(Value::as_str);
+                    let Some(fpr) = k.get("fingerprint").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    if let Some(name) = name {
+                        names.push((name.to_owned(), fpr.to_owned()));
+                    }
+                    let file = match k.get("file").and_then(Value::as_str) {
+                        Some(f) => f.to_owned(),
+                        None => match name {
+                            Some(n) => format!("keys/{n}.pub.asc"),
+                            None => continue,
+                        },
+                    };
+                    blobs
+                        .push(std::fs::read(self.path(&file)).map_err(|e| format!("{file}: {e}"))?);
+                }
+                Ok(FixtureKeys {
+                    names,
+                    keyring: Keyring::from_blobs(blobs.iter().map(Vec::as_slice)),
+                })
             })
-            .collect())
-    }
-
-    /// Every fixture key: (name, fingerprint).
-    fn fixture_keys(&self) -> Result<Vec<(String, String)>, String> {
-        let text = std::fs::read_to_string(self.path("keys/index.json"))
-            .map_err(|e| format!("keys/index.json: {e}"))?;
-        let index: Value =
-            serde_json::from_str(&text).map_err(|e| format!("keys/index.json: {e}"))?;
-        Ok(index
-            .as_array()
-            .ok_or("keys/index.json is not a list")?
-            .iter()
-            .filter_map(|k| {
-                Some((
-                    k.get("name")?.as_str()?.to_owned(),
-                    k.get("fingerprint")?.as_str()?.to_owned(),
-                ))
-            })
-            .collect())
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// A throwaway secret key (file, fingerprint) for replaying failed signings, made once.
@@ -1505,6 +1504,7 @@ fn run_recorded(
         // non-root user with an empty home: no signatures.
         env: Environment::with_home(home.path(), 1000),
         signing_key: OnceLock::new(),
+        fixture_keys: OnceLock::new(),
         _home: home,
     };
 

@@ -104,5 +104,15 @@ def signature_server(cli: Path, tmp_path: Path) -> Iterator[SignatureServer]:
         stop(server.process)
 
 
+@pytest.fixture
+def nexus_server(cli: Path, tmp_path: Path) -> Iterator[SignatureServer]:
+    """Our server with the URL layout of a Nexus RAW repository named `sigstore` (`--base-path`)."""
+    server = start_signature_server(cli, tmp_path / "nexus", "--base-path", "/repository/sigstore")
+    try:
+        yield server
+    finally:
+        stop(server.process)
+
+
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None

@@ -159,16 +159,6 @@ def staging(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def nexus_server(cli: Path, tmp_path: Path) -> Iterator[SignatureServer]:
-    """Our server with the URL layout of a Nexus RAW repository named `sigstore`."""
-    server = start_signature_server(cli, tmp_path / "nexus", "--base-path", "/repository/sigstore")
-    try:
-        yield server
-    finally:
-        stop(server.process)
-
-
 def nexus_root(server: SignatureServer) -> str:
     """The Nexus base URL a user gives with `-r … --nexus` (without /repository/<name>)."""
     assert server.url.endswith("/repository/sigstore"), server.url

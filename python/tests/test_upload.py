@@ -12,7 +12,6 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,15 +66,6 @@ def http_get(url: str) -> tuple[int, bytes]:
     except urllib.error.HTTPError as e:
         with e:
             return e.code, e.read()
-
-
-@pytest.fixture
-def nexus_server(cli: Path, tmp_path: Path) -> Iterator[SignatureServer]:
-    server = start_signature_server(cli, tmp_path / "nexus", "--base-path", "/repository/sigstore")
-    try:
-        yield server
-    finally:
-        stop(server.process)
 
 
 def start_with_credentials(cli: Path, work: Path, credentials: str, *extra: str) -> tuple[str, subprocess.Popen[str]]:
