@@ -41,10 +41,13 @@ DIFFERENCES = [
         "since": "v5.25.0 / v5.37.0",
         "description": "standalone-verify of a signature made by a known key other than the expected one: 5.23 says "
                        "`Signature by <FPR> does not match expected fingerprint <EXPECTED>`; v5.25–v5.36 say "
-                       "`Signature by key <FPR> is not accepted`; v5.37+ say `signature by key <FPR> is not "
-                       "accepted` (for a subkey: `signature by key <SUBKEY> of <PRIMARY> is not accepted`).",
+                       "`Signature by key <FPR> is not accepted`; v5.37+ with GPGME (which looks up the primary "
+                       "key of every signing key) say `signature by key <FPR> of <PRIMARY> is not accepted`, "
+                       "i.e. `signature by key <FPR> of <FPR> …` for a primary key (`signature by key <FPR> is "
+                       "not accepted` only in builds without that lookup: openpgp, Sequoia). Checked against "
+                       "containers/image v5.42 by conformance/go/record-current.",
         "recorded": "Signature by AAAA… does not match expected fingerprint BBBB…",
-        "v5.39": "signature by key AAAA… is not accepted",
+        "v5.39": "signature by key AAAA… of AAAA… is not accepted",
     },
     {
         "id": "standalone-reference-quoting-v5.31",

@@ -152,6 +152,83 @@ pub fn load_cases(path: &Path) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
+/// The file of [`CurrentExpectations`] in the fixtures directory.
+pub const EXPECTED_CURRENT: &str = "expected-current.jsonl";
+
+/// `expected-current.jsonl`: what containers/image itself (the release `conformance/go/go.mod` pins,
+/// GPGME build) decides for each recorded case, written by `conformance/go/record-current`. Its first
+/// line describes the recording (`containers_image`, `gpgme`, `gpg`, `go`, counts); every other line is
+/// `{"id", "expected"}` in the form of a case's `expected` (messages as the generator records them:
+/// skopeo's prefixes removed, `@FIXTURES@`), or `{"id", "not_replayed": "<why>"}`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CurrentExpectations {
+    /// The first line, as written.
+    pub header: Value,
+    /// Case id → the answer of the pinned release (`Err`: why the case was not replayed).
+    pub cases: BTreeMap<String, Result<Expected, String>>,
+}
+
+impl CurrentExpectations {
+    /// The containers/image release that answered (`header.containers_image`).
+    pub fn containers_image(&self) -> &str {
+        self.header["containers_image"].as_str().unwrap_or("?")
+    }
+}
+
+/// Reads [`EXPECTED_CURRENT`] from `fixtures`; `Ok(None)` when the file does not exist.
+pub fn load_current_expectations(fixtures: &Path) -> Result<Option<CurrentExpectations>, String> {
+    let path = fixtures.join(EXPECTED_CURRENT);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    #[derive(Deserialize)]
+    struct Line {
+        id: String,
+        #[serde(default)]
+        expected: Option<Expected>,
+        #[serde(default)]
+        not_replayed: Option<String>,
+    }
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let header: Value = match lines.next() {
+        Some((_, l)) => {
+            serde_json::from_str(l).map_err(|e| format!("{}:1: {e}", path.display()))?
+        }
+        None => return Err(format!("{}: empty", path.display())),
+    };
+    if header.get("containers_image").is_none() {
+        return Err(format!(
+            "{}:1: the first line must describe the recording (containers_image, …)",
+            path.display()
+        ));
+    }
+    let mut cases = BTreeMap::new();
+    for (n, l) in lines {
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let line: Line = serde_json::from_str(l).map_err(|e| format!("{}: {e}", at()))?;
+        let value = match (line.expected, line.not_replayed) {
+            (Some(e), None) => Ok(e),
+            (None, Some(why)) => Err(why),
+            _ => {
+                return Err(format!(
+                    "{}: exactly one of `expected` and `not_replayed`",
+                    at()
+                ));
+            }
+        };
+        if cases.insert(line.id.clone(), value).is_some() {
+            return Err(format!("{}: duplicate case id {:?}", at(), line.id));
+        }
+    }
+    Ok(Some(CurrentExpectations { header, cases }))
+}
+
 /// `VERSIONS.json`: the recorded tools' versions.
 pub fn read_versions(fixtures: &Path) -> Result<Value, String> {
     let path = fixtures.join("VERSIONS.json");

@@ -45,10 +45,17 @@
 //! the SDK follows v5.39+. A case whose outcome differs between the two in a known way carries
 //! `"version_difference": "<id>"` (described in `fixtures/version-differences.json`);
 //! [`VERSION_DIFFERENCES`] says for each id how the recorded outcome becomes the followed version's: a
-//! text mapping, a rule over the case's inputs, or "not derivable" (the case then fails, saying it needs
-//! an expectation of the followed version). A marker naming an unknown id, or whose mapping does not
-//! apply to the recorded text, is a failure; applied mappings are counted in the summary
+//! text mapping, a rule over the case's inputs, or "not derivable" (the case is then compared with the
+//! followed release's answer, and is pending while there is none). A marker naming an unknown id, or whose
+//! mapping does not apply to the recorded text, is a failure; applied mappings are counted in the summary
 //! (`version_differences`, and `version_differences_not_derivable`).
+//!
+//! **The followed release's answers.** `fixtures/expected-current.jsonl` (written by
+//! `conformance/go/record-current`: containers/image at the release `conformance/go/go.mod` pins, GPGME
+//! build, asked in-process what each recorded command decides) is the expectation of the not-derivable
+//! cases (`expected_current` in a case takes precedence), and a cross-check of all the others: the
+//! expectation derived from the recording must equal the release's answer, or the case fails (a wrong
+//! mapping, or a version difference nobody marked). Counted in the summary's `current`.
 
 use std::{
     collections::BTreeMap,
@@ -62,7 +69,10 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use conformance::{Case, LookasideError, RegistriesConf, RegistriesDCopies, upstream};
+use conformance::{
+    Case, CurrentExpectations, Expected, LookasideError, RegistriesConf, RegistriesDCopies,
+    upstream,
+};
 use containers_policy::{
     Options, Policy, PolicyContext,
     error::go_quote,
@@ -159,11 +169,14 @@ const VERSION_DIFFERENCES: &[VersionDifference] = &[
     VersionDifference {
         id: "standalone-key-mismatch-v5.25",
         what: "standalone-verify by a known key other than the expected one: 5.23 `Signature by A does not \
-               match expected fingerprint B` → v5.37+ `signature by key A is not accepted`",
+               match expected fingerprint B` → v5.37+ with GPGME `signature by key A of A is not accepted` \
+               (GPGME looks up the primary key of every signing key; A is a primary key here: signatures \
+               by subkeys are marked subkey-signatures-v5.37)",
         mapping: Mapping::Text(|old| {
             let rest = old.strip_prefix("Signature by ")?;
             let (signer, _) = rest.split_once(" does not match expected fingerprint ")?;
-            (!signer.contains(' ')).then(|| format!("signature by key {signer} is not accepted"))
+            (!signer.contains(' '))
+                .then(|| format!("signature by key {signer} of {signer} is not accepted"))
         }),
     },
     VersionDifference {
@@ -414,6 +427,12 @@ struct CaseResult {
     /// recording cannot predict and no expectation of the followed version is recorded. Such a case is
     /// neither passed nor failed; it is listed (with what the SDK says) and counted as pending.
     pending: Option<String>,
+    /// The expectation is the followed release's answer recorded by `conformance/go/record-current`
+    /// (a not-derivable version difference).
+    from_current: bool,
+    /// The cross-check of the expectation derived from the recording against the answer of the pinned
+    /// containers/image release: `None` when not compared (no answer, or the answer is the expectation).
+    cross_check: Option<bool>,
 }
 
 /// The fixtures' public keys.
@@ -437,6 +456,8 @@ struct Runner {
     signing_key: OnceLock<Result<(PathBuf, String), String>>,
     /// `keys/index.json` and the keyring of every fixture key, read once.
     fixture_keys: OnceLock<Result<FixtureKeys, String>>,
+    /// `expected-current.jsonl`: the answers of the containers/image release the SDK follows.
+    current: Option<CurrentExpectations>,
     _home: tempfile::TempDir,
 }
 
@@ -447,8 +468,15 @@ impl Runner {
             version_difference: None,
             checks: Vec::new(),
             pending: None,
+            from_current: false,
+            cross_check: None,
         };
         let expected = self.expected(case, &mut result);
+        if let (Ok(derived), false) = (&expected, result.from_current) {
+            if let Some(problem) = self.cross_check(case, derived, &mut result) {
+                result.problems.push(problem);
+            }
+        }
         let observations = match self.kind(case) {
             Kind::Evaluate => self.evaluate(case),
             Kind::Parse => self.parse(case),
@@ -542,19 +570,7 @@ impl Runner {
                 case.id, e
             )
         })?;
-        // Recorded texts name the fixtures directory `@FIXTURES@` (the generator's scrubbing).
-        let fixtures = self.fixtures.display().to_string();
-        let mut message = e
-            .message
-            .as_ref()
-            .map(|m| m.replace(conformance::FIXTURES_PLACEHOLDER, &fixtures));
-        // skopeo wraps a failure to open the image source (registries.d, lookaside URL) as
-        // `initializing source <reference>: …`; the generator keeps such non-policy messages whole.
-        if let (Some(m), Some(reference)) = (&message, &case.reference) {
-            if let Some(rest) = m.strip_prefix(&format!("initializing source {reference}: ")) {
-                message = Some(rest.to_owned());
-            }
-        }
+        let mut message = self.recorded_message(case, e.message.as_deref());
         if let Some(id) = &case.version_difference {
             let diff = VERSION_DIFFERENCES
                 .iter()
@@ -592,29 +608,25 @@ impl Runner {
                     return Ok(current);
                 }
                 Mapping::NotDerivable => {
-                    // An expectation of the followed version recorded with the case (e.g. by a run of
-                    // the followed containers/image) is used as is.
-                    if let Some(current) = case.extra.get("expected_current") {
-                        let current: conformance::Expected =
-                            serde_json::from_value(current.clone())
-                                .map_err(|e| format!("{}: expected_current: {e}", case.id))?;
-                        let ok = current.allowed.or(current.ok).ok_or_else(|| {
-                            format!(
-                                "{}: expected_current has neither `allowed` nor `ok`",
-                                case.id
-                            )
-                        })?;
+                    // The followed release's answer: recorded with the case (`expected_current`), else
+                    // recorded by the pinned containers/image (`conformance/go/record-current`).
+                    if let Some(current) = self.current_expected(case)? {
                         result.version_difference = Some((diff.id, true));
-                        return Ok(Verdict {
-                            ok,
-                            message: current.message,
-                        });
+                        result.from_current = true;
+                        return self.current_verdict(case, &current);
                     }
                     result.version_difference = Some((diff.id, false));
+                    let why = match self.current.as_ref().map(|c| c.cases.get(&case.id)) {
+                        Some(Some(Err(why))) => {
+                            format!(" (not replayed by conformance/go/record-current: {why})")
+                        }
+                        Some(None) => format!(" (not in {})", conformance::EXPECTED_CURRENT),
+                        _ => String::new(),
+                    };
                     return Err(format!(
                         "{}: version_difference {id:?} changes the outcome in a way the 5.23 recording \
                          cannot predict ({}); recorded {}; the case needs an expectation of the followed \
-                         version (`expected_current`)",
+                         version (`expected_current`, or conformance/go/record-current){why}",
                         case.id,
                         diff.what,
                         Verdict { ok, message }
@@ -623,6 +635,125 @@ impl Runner {
             }
         }
         Ok(Verdict { ok, message })
+    }
+
+    /// A recorded message as the SDK's would read: `@FIXTURES@` (the generator's scrubbing) is the
+    /// fixtures directory, and skopeo's `initializing source <reference>: ` (its wrapping of a failure to
+    /// open the image source: registries.d, lookaside URL; the generator keeps such non-policy messages
+    /// whole) is removed.
+    fn recorded_message(&self, case: &Case, message: Option<&str>) -> Option<String> {
+        let fixtures = self.fixtures.display().to_string();
+        let message = message.map(|m| m.replace(conformance::FIXTURES_PLACEHOLDER, &fixtures))?;
+        if let Some(reference) = &case.reference {
+            if let Some(rest) = message.strip_prefix(&format!("initializing source {reference}: "))
+            {
+                return Some(rest.to_owned());
+            }
+        }
+        Some(message)
+    }
+
+    /// The followed release's expectation of a case: `expected_current` recorded with it, else the
+    /// answer in `expected-current.jsonl` (`None` when there is neither).
+    fn current_expected(&self, case: &Case) -> Result<Option<Expected>, String> {
+        if let Some(current) = case.extra.get("expected_current") {
+            return serde_json::from_value(current.clone())
+                .map(Some)
+                .map_err(|e| format!("{}: expected_current: {e}", case.id));
+        }
+        Ok(self
+            .current
+            .as_ref()
+            .and_then(|c| c.cases.get(&case.id))
+            .and_then(|r| r.as_ref().ok())
+            .cloned())
+    }
+
+    /// A recorded answer of the followed release as compared.
+    fn current_verdict(&self, case: &Case, current: &Expected) -> Result<Verdict, String> {
+        let ok = current.allowed.or(current.ok).ok_or_else(|| {
+            format!(
+                "{}: the followed release's expectation has neither `allowed` nor `ok`",
+                case.id
+            )
+        })?;
+        Ok(Verdict {
+            ok,
+            message: self.recorded_message(case, current.message.as_deref()),
+        })
+    }
+
+    /// The expectation derived from the recording (mapped where a version difference says so) must be
+    /// what the pinned containers/image release answers (`expected-current.jsonl`); a disagreement means
+    /// a mapping or a recording is wrong, or an unrecorded version difference.
+    fn cross_check(
+        &self,
+        case: &Case,
+        derived: &Verdict,
+        result: &mut CaseResult,
+    ) -> Option<String> {
+        let current = match self.current.as_ref()?.cases.get(&case.id)? {
+            Ok(c) => c,
+            Err(_) => return None,
+        };
+        let mut wrong = Vec::new();
+        match self.current_verdict(case, current) {
+            Ok(v) if v == *derived => {}
+            Ok(v) => wrong.push(format!("verdict {v}")),
+            Err(e) => wrong.push(e),
+        }
+        // Standalone verification claims (fingerprint, reference, digest), where both have them.
+        let e = &case.expected;
+        for (what, recorded, now) in [
+            ("fingerprint", &e.fingerprint, &current.fingerprint),
+            (
+                "docker reference",
+                &e.docker_reference,
+                &current.docker_reference,
+            ),
+            ("digest", &e.digest, &current.digest),
+        ] {
+            if let (Some(a), Some(b)) = (recorded, now) {
+                if a != b {
+                    wrong.push(format!("{what} {b:?} (recorded {a:?})"));
+                }
+            }
+        }
+        result.cross_check = Some(wrong.is_empty());
+        if wrong.is_empty() {
+            return None;
+        }
+        let containers_image = self
+            .current
+            .as_ref()
+            .map_or("?", CurrentExpectations::containers_image);
+        Some(format!(
+            "{} (area {}, tool {}): cross-check: the expectation derived from the recording{} is {derived}, \
+             but containers/image {containers_image} answers {} ({})",
+            case.id,
+            case.area,
+            case.tool,
+            case.version_difference
+                .as_deref()
+                .map(|id| format!(" (mapped by {id})"))
+                .unwrap_or_default(),
+            wrong.join("; "),
+            conformance::EXPECTED_CURRENT,
+        ))
+    }
+
+    /// The claims a verified signature must make: the followed release's when the expectation is
+    /// its answer, else the recorded ones.
+    fn expected_claims(&self, case: &Case) -> Expected {
+        let not_derivable = case.version_difference.as_deref().is_some_and(|id| {
+            VERSION_DIFFERENCES
+                .iter()
+                .any(|d| d.id == id && matches!(d.mapping, Mapping::NotDerivable))
+        });
+        match self.current_expected(case) {
+            Ok(Some(current)) if not_derivable => current,
+            _ => case.expected.clone(),
+        }
     }
 
     fn kind(&self, case: &Case) -> Kind {
@@ -747,6 +878,18 @@ impl Runner {
                 };
                 let mut obs = Observation::new("lookaside", Ok(unmap_paths(got, &copy, rd)));
                 let mut na = None;
+                // The dir: layout holds the signatures of the fixtures' lookaside tree. A configuration
+                // that sends the reader elsewhere (the built-in default store, e.g. when the followed
+                // release ignores a key the recorded one read) is not represented by it.
+                let store = format!("file://{}/lookaside/", self.fixtures.display());
+                if !read.base_url.starts_with(&store) {
+                    na = Some(format!(
+                        "the registries.d names {}, not the fixtures' lookaside tree; a dir: layout \
+                         cannot stand for that",
+                        read.base_url
+                    ));
+                    return (obs, na);
+                }
                 match (&read.blobs, conformance::dir_signature_blobs(dir)) {
                     (Ok(store), Ok(layout)) if *store != layout => obs.extra.push(format!(
                         "fixture: {} holds {} signature(s), the lookaside store {} holds {}",
@@ -890,7 +1033,7 @@ impl Runner {
                 ) {
                     Ok(v) => {
                         api.extra = claims_mismatch(
-                            case,
+                            &self.expected_claims(case),
                             &v.signer,
                             &v.docker_manifest_digest,
                             &v.docker_reference,
@@ -928,7 +1071,10 @@ impl Runner {
                         .strip_prefix("Signature verified using fingerprint ")
                         .and_then(|r| r.split_once(", digest "))
                     {
-                        Some((fpr, digest)) => cli.extra = claims_mismatch(case, fpr, digest, ""),
+                        Some((fpr, digest)) => {
+                            cli.extra =
+                                claims_mismatch(&self.expected_claims(case), fpr, digest, "");
+                        }
                         None => cli.got = Err(format!("unexpected output {stdout:?}")),
                     }
                 } else {
@@ -1285,8 +1431,7 @@ fn unmap_paths(v: Verdict, copy: &Path, rel: &str) -> Verdict {
 }
 
 /// Differences between a verified signature's claims and the recorded ones (each checked when recorded).
-fn claims_mismatch(case: &Case, signer: &str, digest: &str, reference: &str) -> Vec<String> {
-    let e = &case.expected;
+fn claims_mismatch(e: &Expected, signer: &str, digest: &str, reference: &str) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(want) = &e.fingerprint {
         if want != signer {
@@ -1505,6 +1650,7 @@ fn run_recorded(
         env: Environment::with_home(home.path(), 1000),
         signing_key: OnceLock::new(),
         fixture_keys: OnceLock::new(),
+        current: conformance::load_current_expectations(fixtures)?,
         _home: home,
     };
 
@@ -1534,11 +1680,17 @@ fn run_recorded(
     let mut checks: BTreeMap<String, Count> = BTreeMap::new();
     let mut differences: BTreeMap<String, usize> = BTreeMap::new();
     let mut not_derivable: BTreeMap<String, usize> = BTreeMap::new();
+    let mut from_current: BTreeMap<String, usize> = BTreeMap::new();
+    let mut cross = Count::default();
     let mut failures = Vec::new();
     let mut pending = Vec::new();
     let mut passed = 0;
     for (case, r) in cases.iter().zip(results) {
         let r = r.expect("every case ran");
+        match (r.from_current, r.version_difference) {
+            (true, Some((id, _))) => *from_current.entry(id.to_owned()).or_default() += 1,
+            _ => cross.add_check(r.cross_check),
+        }
         match r.version_difference {
             Some((id, true)) => *differences.entry(id.to_owned()).or_default() += 1,
             Some((id, false)) => *not_derivable.entry(id.to_owned()).or_default() += 1,
@@ -1589,6 +1741,32 @@ fn run_recorded(
     for p in &pending {
         eprintln!("PENDING {p}");
     }
+    let current = runner.current.as_ref().map(|c| {
+        let replayed = c.cases.values().filter(|r| r.is_ok()).count();
+        eprintln!(
+            "containers/image {} ({}): {replayed} of {} cases replayed; cross-check of the derived \
+             expectations: {}/{} agree; the followed release's answer used for {} case(s)",
+            c.containers_image(),
+            conformance::EXPECTED_CURRENT,
+            cases.len(),
+            cross.passed,
+            cross.cases,
+            from_current.values().sum::<usize>()
+        );
+        let not_replayed = cases
+            .iter()
+            .filter(|case| !matches!(c.cases.get(&case.id), Some(Ok(_))))
+            .count();
+        json!({
+            "containers_image": c.containers_image(),
+            "header": c.header,
+            "replayed": replayed,
+            "not_replayed": not_replayed,
+            "cross_check": cross.json(),
+            "used_for": from_current,
+        })
+    });
+    summary["current"] = current.unwrap_or(Value::Null);
     summary["areas"] = counts_json(&areas);
     summary["tools"] = counts_json(&tools);
     summary["checks"] = counts_json(&checks);
@@ -1696,7 +1874,7 @@ fn version_difference_mappings() {
             "Signature by AB12 does not match expected fingerprint CD34"
         )
         .as_deref(),
-        Some("signature by key AB12 is not accepted")
+        Some("signature by key AB12 of AB12 is not accepted")
     );
 }
 
