@@ -1,20 +1,24 @@
 //! `registries.d`: which lookaside store serves which docker scope (`docker/registries_d.go`).
 //! OWNER: helper A (store).
 //!
-//! Files are read in **file-name order** (upstream uses unsorted directory order, which makes the
-//! "defined both in A and B" message depend on the filesystem; sorting makes it deterministic and gives the
-//! same verdict whenever upstream's is well-defined).
+//! Files are read in **file-name order**, as containers/image v5.42 does (go.podman.io/storage
+//! `configfile.Read`; up to v5.39 the order was the directory's, unsorted). Each file is decoded exactly
+//! as yaml.v3 decodes it into containers/image's types (the private modules `yaml_v3`, and `libyaml`:
+//! yaml.v3's own reader, scanner and parser), so verdicts and error texts are containers/image's.
 
 use std::{
     collections::BTreeMap,
-    fmt, io,
+    io,
     path::{Path, PathBuf},
 };
 
 use containers_policy::{DockerReference, ImageReference, error::IoError};
-use serde::{Deserialize, de};
+use serde::Deserialize;
 
 use crate::{Environment, Error, LookasideUrl, Result, layout::go_quote};
+
+mod libyaml;
+mod yaml_v3;
 
 /// The system-wide registries.d directory.
 pub const SYSTEM_REGISTRIES_D: &str = "/etc/containers/registries.d";
@@ -76,49 +80,12 @@ pub struct RegistriesD {
     pub docker: BTreeMap<String, Section>,
 }
 
-/// One file's content (`registryConfiguration`).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-struct RegistryConfiguration {
-    #[serde(default)]
-    default_docker: Option<Section>,
-    #[serde(default)]
-    docker: Option<Scopes>,
-}
-
-/// The `docker:` map; a `null` section value is an empty section (Go's zero `registryNamespace`).
-#[derive(Default)]
-struct Scopes(Vec<(String, Section)>);
-
-impl<'de> Deserialize<'de> for Scopes {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = Scopes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of docker scopes to sections")
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<Scopes, E> {
-                Ok(Scopes::default())
-            }
-            fn visit_map<A: de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Scopes, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Option<Section>>()? {
-                    out.push((k, v.unwrap_or_default()));
-                }
-                Ok(Scopes(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 impl RegistriesD {
-    /// Loads every `*.yaml` file of `dir`, in file-name order (a missing directory is an empty
-    /// configuration; a file vanishing between listing and reading is skipped).
+    /// Loads every `*.yaml` file of `dir`, in file-name order, as containers/image v5.42 reads a
+    /// registries.d drop-in directory (`configfile.Read` of go.podman.io/storage): a missing directory is
+    /// an empty configuration; entries that are directories are skipped (a symbolic link to one is not,
+    /// and fails to read); a file vanishing between listing and reading is skipped. Files are named
+    /// `filepath.Join(dir, name)` in messages.
     pub fn load_dir(dir: &Path) -> Result<Self> {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
@@ -133,14 +100,23 @@ impl RegistriesD {
         for entry in entries {
             let entry = entry.map_err(|e| IoError::new("readdirent", dir, e))?;
             let name = entry.file_name();
-            if name.as_encoded_bytes().ends_with(b".yaml") {
+            if !name.as_encoded_bytes().ends_with(b".yaml") {
+                continue;
+            }
+            // `DirEntry.IsDir` (the entry itself, not a symlink's target).
+            let is_dir = match entry.file_type() {
+                Ok(t) => t.is_dir(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(IoError::new("lstat", entry.path(), e).into()),
+            };
+            if !is_dir {
                 names.push(name);
             }
         }
         names.sort();
         let mut merger = Merger::default();
         for name in names {
-            let path = dir.join(name);
+            let path = go_clean(&dir.join(name));
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -266,6 +242,36 @@ pub fn default_lookaside(env: &Environment) -> Result<LookasideUrl> {
     Ok(LookasideUrl::file(&home.join(USER_LOOKASIDE_DIR)))
 }
 
+/// Go's `filepath.Clean` (lexical: repeated separators, `.` and `..` elements).
+fn go_clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    let (mut rooted, mut depth) = (false, 0usize);
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => {
+                out.push(c.as_os_str());
+                rooted = true;
+            }
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => {
+                out.pop();
+                depth -= 1;
+            }
+            Component::ParentDir if rooted => {}
+            Component::ParentDir => out.push(".."),
+            Component::Normal(n) => {
+                out.push(n);
+                depth += 1;
+            }
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 #[derive(Default)]
 struct Merger {
     config: RegistriesD,
@@ -275,7 +281,9 @@ struct Merger {
 
 impl Merger {
     fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let file = parse_file(bytes).map_err(|e| Error::Config(format!("parsing {name}: {e}")))?;
+        // `loadAndMergeConfig`: `parsing <file>: <yaml.v3 error>`.
+        let file =
+            yaml_v3::decode(bytes).map_err(|e| Error::Config(format!("parsing {name}: {e}")))?;
         if let Some(section) = file.default_docker {
             if self.config.default_docker.is_some() {
                 return Err(Error::Config(format!(
@@ -287,7 +295,7 @@ impl Merger {
             self.config.default_docker = Some(section);
             self.default_from = name.to_owned();
         }
-        for (scope, section) in file.docker.unwrap_or_default().0 {
+        for (scope, section) in file.docker.unwrap_or_default() {
             if let Some(previous) = self.scope_from.get(&scope) {
                 return Err(Error::Config(format!(
                     "Error parsing signature storage configuration: \"docker\" namespace {} defined both in {} and {}",
@@ -301,16 +309,6 @@ impl Merger {
         }
         Ok(())
     }
-}
-
-fn parse_file(bytes: &[u8]) -> std::result::Result<RegistryConfiguration, serde_yaml::Error> {
-    // A generic parse first: it refuses duplicate keys in any mapping (as yaml.v3 does), and tells an
-    // empty document (empty file, comments only, `~`) from a mapping.
-    let value: serde_yaml::Value = serde_yaml::from_slice(bytes)?;
-    if value.is_null() {
-        return Ok(RegistryConfiguration::default());
-    }
-    serde_yaml::from_slice(bytes)
 }
 
 #[cfg(test)]
@@ -369,6 +367,131 @@ mod tests {
             assert!(e.to_string().starts_with("parsing /d/f.yaml: "), "{e}");
             assert_eq!(e.kind(), crate::ErrorKind::Config);
         }
+    }
+
+    /// yaml.v3's texts, as containers/image v5.42 wraps them (`parsing <file>: <yaml.v3 error>`); the
+    /// full table recorded from yaml.v3 is in tests/registries_d_yaml_v3.rs.
+    #[test]
+    fn yaml_errors_have_yaml_v3_text() {
+        for (doc, want) in [
+            (
+                "docker:\n  a: {}\ndocker: {}\ndocker: {}\n",
+                "yaml: unmarshal errors:\n  line 3: mapping key \"docker\" already defined at line 1\n  \
+                 line 4: mapping key \"docker\" already defined at line 1\n  \
+                 line 4: mapping key \"docker\" already defined at line 3",
+            ),
+            (
+                "default-docker:\n  lookaside: x\n   sigstore: y\n",
+                "yaml: line 3: mapping values are not allowed in this context",
+            ),
+            (
+                "default-docker:\n  lookaside: x\n sigstore: y\n",
+                "yaml: line 2: did not find expected key",
+            ),
+            (
+                "default-docker:\n  lookaside: 'unterminated\n",
+                "yaml: line 2: found unexpected end of stream",
+            ),
+            (
+                "docker:\n\tquay.io: {}\n",
+                "yaml: line 2: found character that cannot start any token",
+            ),
+            (
+                "default-docker:\n  use-sigstore-attachments: maybe\n  lookaside: [x]\n",
+                "yaml: unmarshal errors:\n  line 2: cannot unmarshal !!str `maybe` into bool\n  \
+                 line 3: cannot unmarshal !!seq into string",
+            ),
+            (
+                "default-docker:\n  use-sigstore-attachments: a very long string\n",
+                "yaml: unmarshal errors:\n  line 2: cannot unmarshal !!str `a very ...` into bool",
+            ),
+            (
+                "docker: [a, b]\n",
+                "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!seq into map[string]docker.registryNamespace",
+            ),
+            (
+                "docker:\n  quay.io: just-a-string\n",
+                "yaml: unmarshal errors:\n  line 2: cannot unmarshal !!str `just-a-...` into docker.registryNamespace",
+            ),
+            (
+                "default-docker: 1\n",
+                "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!int `1` into docker.registryNamespace",
+            ),
+            (
+                "- a\n- b\n",
+                "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!seq into docker.registryConfiguration",
+            ),
+            (
+                "default-docker: *nope\n",
+                "yaml: unknown anchor 'nope' referenced",
+            ),
+            (
+                "default-docker:\n  lookaside: !!int x\n",
+                "yaml: cannot decode !!str `x` as a !!int",
+            ),
+            ("a: \x01\n", "yaml: control characters are not allowed"),
+        ] {
+            let e = load(&[("/d/f.yaml", doc)]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("parsing /d/f.yaml: {want}"),
+                "{doc:?}"
+            );
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+        }
+        let e = RegistriesD::from_yaml_files(&[("/d/f.yaml", b"a: \xff\n")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "parsing /d/f.yaml: yaml: invalid leading UTF-8 octet"
+        );
+    }
+
+    /// yaml.v3 decodes booleans of YAML 1.1 (`yes`, `on`, `n`, …) into a bool field; tags, anchors,
+    /// merge keys and quoting behave as in yaml.v3.
+    #[test]
+    fn yaml_v3_value_forms() {
+        for (word, want) in [
+            ("yes", true),
+            ("On", true),
+            ("Y", true),
+            ("'yes'", true),
+            ("true", true),
+            ("no", false),
+            ("OFF", false),
+            ("n", false),
+            ("False", false),
+        ] {
+            let c = load(&[(
+                "a",
+                &*format!("default-docker:\n  use-sigstore-attachments: {word}\n"),
+            )])
+            .unwrap();
+            assert_eq!(
+                c.default_docker.unwrap().use_sigstore_attachments,
+                Some(want),
+                "{word}"
+            );
+        }
+        let c = load(&[(
+            "a",
+            "base: &b {lookaside: merged, sigstore: s}\n\
+             default-docker:\n  <<: *b\n  lookaside: own\n\
+             docker:\n  quay.io:\n    lookaside: &a https://anchor.example\n    sigstore: *a\n\
+             \x20 '12': {lookaside: !!binary aGVsbG8=}\n",
+        )])
+        .unwrap();
+        let d = c.default_docker.unwrap();
+        assert_eq!(d.lookaside.as_deref(), Some("own"));
+        assert_eq!(d.sigstore.as_deref(), Some("s"));
+        assert_eq!(
+            c.docker["quay.io"].sigstore.as_deref(),
+            Some("https://anchor.example")
+        );
+        assert_eq!(c.docker["12"].lookaside.as_deref(), Some("hello"));
+        // `~` keys are dropped; a null section is an empty one; only the first document is read.
+        let c = load(&[("a", "docker:\n  ~: {lookaside: x}\n  a:\n---\n- [\n")]).unwrap();
+        assert_eq!(c.docker.len(), 1);
+        assert_eq!(c.docker["a"], Section::default());
     }
 
     #[test]
@@ -488,6 +611,60 @@ mod tests {
         );
         let e = RegistriesD::load_dir(Path::new("/dev/null")).unwrap_err();
         assert_eq!(e.to_string(), "readdirent /dev/null: not a directory");
+    }
+
+    /// containers/image v5.42 (go.podman.io/storage `configfile.Read`) skips entries that are
+    /// directories; a symbolic link to one is opened and fails to read. Names are `filepath.Join`ed.
+    #[test]
+    fn load_dir_skips_directories_named_yaml() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("sub.yaml")).unwrap();
+        std::fs::write(
+            tmp.path().join("a.yaml"),
+            "default-docker:\n  lookaside: https://a\n",
+        )
+        .unwrap();
+        let c = RegistriesD::load_dir(tmp.path()).unwrap();
+        assert_eq!(
+            c.default_docker.unwrap().lookaside.as_deref(),
+            Some("https://a")
+        );
+        std::fs::write(tmp.path().join("b.yaml"), "}\n").unwrap();
+        let dotted = tmp.path().join(".").join("sub.yaml").join("..");
+        let e = RegistriesD::load_dir(&dotted).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "parsing {}: yaml: did not find expected node content",
+                tmp.path().join("b.yaml").display()
+            )
+        );
+        std::fs::remove_file(tmp.path().join("b.yaml")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("sub.yaml"), tmp.path().join("link.yaml"))
+            .unwrap();
+        let e = RegistriesD::load_dir(tmp.path()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "read {}: is a directory",
+                tmp.path().join("link.yaml").display()
+            )
+        );
+    }
+
+    #[test]
+    fn go_clean_is_lexical() {
+        for (p, want) in [
+            ("/a/b/../c/./d.yaml", "/a/c/d.yaml"),
+            ("a//b/", "a/b"),
+            ("./a", "a"),
+            ("../a/../../b", "../../b"),
+            ("/../a", "/a"),
+            ("", "."),
+            ("a/..", "."),
+        ] {
+            assert_eq!(go_clean(Path::new(p)), PathBuf::from(want), "{p}");
+        }
     }
 
     #[test]
