@@ -42,8 +42,9 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
+/// The image under evaluation and where its policy and signatures come from (`eval` and `explain`).
 #[derive(Args)]
-pub(crate) struct EvalArgs {
+pub(crate) struct ImageArgs {
     /// The image: `docker://HOST/REPO:TAG` (or `@sha256:…`) to fetch from a registry, or with `--dir`
     /// the transport reference to evaluate the directory as (default `dir:DIR`).
     image: Option<String>,
@@ -68,13 +69,19 @@ pub(crate) struct EvalArgs {
     /// docker config.json locations).
     #[arg(long, value_name = "FILE")]
     authfile: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct EvalArgs {
+    #[command(flatten)]
+    input: ImageArgs,
     /// Print one JSON object `{"allowed": bool, "error": string|null}`.
     #[arg(long)]
     json: bool,
 }
 
 pub(crate) fn eval(args: EvalArgs) -> ExitCode {
-    let input = load_inputs(&args);
+    let input = load_inputs(&args.input, "evaluate");
     let (ctx, image, policy_path, source) = match input {
         Ok(i) => i,
         Err(message) => {
@@ -114,9 +121,27 @@ pub(crate) enum Source<'a> {
     },
 }
 
-fn load_inputs(
-    args: &EvalArgs,
-) -> Result<(PolicyContext, UnparsedImage, PathBuf, Source<'_>), String> {
+impl Source<'_> {
+    /// Where the image came from, in words.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Source::Dir(d) => format!("read from directory {}", d.display()),
+            Source::Registry {
+                manifest_digest,
+                signatures_from,
+            } => format!(
+                "fetched from the registry, manifest {manifest_digest}, signatures from {signatures_from}"
+            ),
+        }
+    }
+}
+
+/// Reads the policy and the image `args` name; `verb` completes the error when no image is given
+/// ("nothing to {verb}").
+pub(crate) fn load_inputs<'a>(
+    args: &'a ImageArgs,
+    verb: &str,
+) -> Result<(PolicyContext, UnparsedImage, PathBuf, Source<'a>), String> {
     let policy_path = match &args.policy {
         Some(p) => p.clone(),
         None => crate::paths::default_policy_path()?,
@@ -140,9 +165,9 @@ fn load_inputs(
         ));
     }
     let Some(image) = args.image.as_ref().or(args.reference.as_ref()) else {
-        return Err(
-            "nothing to evaluate: give an image (docker://HOST/REPO:TAG) or --dir DIR".to_owned(),
-        );
+        return Err(format!(
+            "nothing to {verb}: give an image (docker://HOST/REPO:TAG) or --dir DIR"
+        ));
     };
     let reference = ImageReference::parse(image).map_err(|e| e.to_string())?;
     if reference.transport_name() != "docker" {
@@ -257,7 +282,8 @@ pub(crate) fn explain(
     out
 }
 
-fn lookup_chain(reference: &ImageReference) -> String {
+/// The scopes looked up for `reference`, in order.
+pub(crate) fn lookup_chain(reference: &ImageReference) -> String {
     let mut scopes = vec![reference.policy_identity()];
     scopes.extend(reference.policy_namespaces());
     let mut s: Vec<String> = scopes

@@ -12,6 +12,7 @@ pub mod identity;
 mod image;
 #[allow(dead_code)]
 mod json;
+pub mod lint;
 pub mod manifest;
 pub mod openpgp;
 pub mod payload;
