@@ -135,11 +135,11 @@ DIFFERENCES += [
     },
     {
         "id": "registries-d-yaml-error-text",
-        "since": "(SDK difference)",
+        "since": "v5.25.0",
         "description": "The text of a YAML syntax error in registries.d: containers/image 5.23 (ghodss/yaml) says "
                        "`error converting YAML to JSON: yaml: line N: <problem>`, v5.25+ (yaml.v3) `yaml: line N: "
-                       "<problem>`; the SDK parses with serde_yaml (the same libyaml problem text, different line "
-                       "numbering and context). Both refuse the file; the `parsing <file>: ` prefix is the same.",
+                       "<problem>`, as the SDK does (sigstore-lookaside decodes registries.d as yaml.v3 does). Both "
+                       "refuse the file with the same `parsing <file>: ` prefix.",
         "recorded": "parsing registries.d/x/a.yaml: error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
         "v5.39": "parsing registries.d/x/a.yaml: yaml: line N: did not find expected ',' or ']'",
     },
