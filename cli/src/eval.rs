@@ -48,7 +48,9 @@ pub(crate) struct ImageArgs {
     /// The image: `docker://HOST/REPO:TAG` (or `@sha256:…`) to fetch from a registry, or with `--dir`
     /// the transport reference to evaluate the directory as (default `dir:DIR`).
     image: Option<String>,
-    /// The policy.json (default: $HOME/.config/containers/policy.json, then /etc/containers/policy.json).
+    /// The policy.json (default: as containers/image v5.42: $CONTAINERS_POLICY_JSON,
+    /// else the first of $XDG_CONFIG_HOME (or $HOME/.config)/containers/policy.json,
+    /// /etc/containers/policy.json, /usr/share/containers/policy.json).
     #[arg(long)]
     policy: Option<PathBuf>,
     /// Read the image from a directory in the layout `skopeo copy … dir:DIR` writes
@@ -58,8 +60,9 @@ pub(crate) struct ImageArgs {
     /// Same as the IMAGE argument with `--dir` (kept for scripts).
     #[arg(long, conflicts_with = "image")]
     reference: Option<String>,
-    /// registries.d directory saying where signatures are stored (default:
-    /// $HOME/.config/containers/registries.d if it exists, else /etc/containers/registries.d).
+    /// registries.d directory saying where signatures are stored (default: as containers/image v5.42,
+    /// every registries.d under $XDG_CONFIG_HOME (or $HOME/.config)/containers, /etc/containers and
+    /// /usr/share/containers, with the rootful/rootless drop-in directories, merged).
     #[arg(long = "registries.d", value_name = "DIR")]
     registries_d: Option<PathBuf>,
     /// Verify the registry's TLS certificate (`--tls-verify=false` also allows plain HTTP).

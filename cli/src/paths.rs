@@ -2,25 +2,15 @@
 
 use std::path::PathBuf;
 
-/// containers/image's policy.json search: `$HOME/.config/containers/policy.json` if it exists, else
-/// `/etc/containers/policy.json` if it exists, else the error containers/image gives.
+/// containers/image v5.42's policy.json search (`signature.DefaultPolicy`, go.podman.io/storage
+/// `configfile`): `$CONTAINERS_POLICY_JSON` if set (it must exist), else the first that exists of
+/// `$XDG_CONFIG_HOME/containers/policy.json` (`$HOME/.config/containers/policy.json` when
+/// `XDG_CONFIG_HOME` is unset), `/etc/containers/policy.json`, `/usr/share/containers/policy.json`; else
+/// `config file not found: no policy.json file found; searched paths: [...]`. See
+/// [`sigstore_lookaside::configfile::default_policy_path`].
 pub(crate) fn default_policy_path() -> Result<PathBuf, String> {
-    let user =
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/containers/policy.json"));
-    let system = PathBuf::from("/etc/containers/policy.json");
-    if let Some(u) = &user {
-        if u.exists() {
-            return Ok(u.clone());
-        }
-    }
-    if system.exists() {
-        return Ok(system);
-    }
-    Err(format!(
-        "no policy.json file found at any of the following: {}, {}",
-        quote(&user.map(|u| u.display().to_string()).unwrap_or_default()),
-        quote(&system.display().to_string())
-    ))
+    let env = sigstore_lookaside::Environment::from_process();
+    sigstore_lookaside::configfile::default_policy_path(&env).map_err(|e| e.to_string())
 }
 
 pub(crate) fn quote(s: &str) -> String {

@@ -24,11 +24,7 @@ pub(crate) fn fetch(
     authfile: Option<&Path>,
 ) -> Result<Fetched, String> {
     let env = Environment::from_process();
-    let registries = match registries_d {
-        Some(dir) => RegistriesD::load_dir(dir),
-        None => RegistriesD::load_default(&env),
-    }
-    .map_err(|e| e.to_string())?;
+    let registries = RegistriesD::load(&env, registries_d).map_err(|e| e.to_string())?;
     let mut registry = RegistryOptions::new(
         HttpOptions::default().with_tls_verify(tls_verify),
         env.clone(),

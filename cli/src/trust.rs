@@ -33,11 +33,13 @@ pub(crate) enum TrustCommand {
 
 #[derive(Args)]
 pub(crate) struct ShowArgs {
-    /// The policy.json (default: $HOME/.config/containers/policy.json, then /etc/containers/policy.json).
+    /// The policy.json (default: as containers/image v5.42: $CONTAINERS_POLICY_JSON,
+    /// else the first of $XDG_CONFIG_HOME (or $HOME/.config)/containers/policy.json,
+    /// /etc/containers/policy.json, /usr/share/containers/policy.json).
     #[arg(long)]
     policy: Option<PathBuf>,
-    /// registries.d directory (default: $HOME/.config/containers/registries.d if it exists, else
-    /// /etc/containers/registries.d).
+    /// registries.d directory (default: as containers/image v5.42, every registries.d under
+    /// $XDG_CONFIG_HOME (or $HOME/.config)/containers, /etc/containers and /usr/share/containers, merged).
     #[arg(long = "registries.d", value_name = "DIR")]
     registries_d: Option<PathBuf>,
     /// Print JSON (podman's `--json` objects, with `keys` filled in).
@@ -55,8 +57,8 @@ pub(crate) struct ShowArgs {
 pub(crate) struct SetArgs {
     /// `default`, or a scope: `registry.example.com`, `registry.example.com/team/app`, `*.example.com`.
     scope: String,
-    /// The policy.json to edit (default: $HOME/.config/containers/policy.json if it exists, else
-    /// /etc/containers/policy.json). A missing file is created (only `default` can be set first).
+    /// The policy.json to edit (default: as containers/image v5.42 finds it: $CONTAINERS_POLICY_JSON, else
+    /// the first of the user's, /etc's and /usr/share's containers/policy.json). A missing file is created (only `default` can be set first).
     #[arg(long)]
     policy: Option<PathBuf>,
     /// accept (= insecureAcceptAnything), reject, signedBy, sigstoreSigned.
@@ -124,11 +126,8 @@ fn show(args: &ShowArgs) -> Result<(), String> {
         return Ok(());
     }
     let policy = Policy::from_path(&path).map_err(|e| e.to_string())?;
-    let registries = match &args.registries_d {
-        Some(d) => RegistriesD::load_dir(d),
-        None => RegistriesD::load_default(&Environment::from_process()),
-    }
-    .map_err(|e| e.to_string())?;
+    let registries = RegistriesD::load(&Environment::from_process(), args.registries_d.as_deref())
+        .map_err(|e| e.to_string())?;
     let rows = rows(&policy, &registries);
     if args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;

@@ -112,11 +112,8 @@ fn run(args: &UploadArgs) -> Result<Vec<UploadOutcome>, String> {
 }
 
 fn default_staging(args: &UploadArgs, env: &Environment) -> Result<PathBuf, String> {
-    let registries = match &args.registries_d {
-        Some(d) => RegistriesD::load_dir(d),
-        None => RegistriesD::load_default(env),
-    }
-    .map_err(|e| e.to_string())?;
+    let registries =
+        RegistriesD::load(env, args.registries_d.as_deref()).map_err(|e| e.to_string())?;
     let url = registries
         .default_staging_url(env)
         .map_err(|e| e.to_string())?;

@@ -323,9 +323,10 @@ const char *containers_policy_error_message(const struct containers_policy_error
 void containers_policy_error_free(struct containers_policy_error *err);
 
 /*
- Loads every `*.yaml` of `dir`, or (`dir` NULL) of the default directory for this process
- (`$HOME/.config/containers/registries.d` if it exists, else `/etc/containers/registries.d`). A missing
- directory is an empty configuration.
+ Loads every `*.yaml` of `dir`, or (`dir` NULL) of the directories containers/image v5.42 reads for this
+ process (every `registries.d` under `$XDG_CONFIG_HOME` or `$HOME/.config/containers`, `/etc/containers`
+ and `/usr/share/containers`, with the rootful/rootless drop-in directories, merged; a file name in an
+ earlier directory hides the same name in later ones). A missing directory is an empty configuration.
 
  # Safety
  `dir` is NULL or NUL-terminated; `out` is writable.

@@ -24,9 +24,10 @@ pub struct containers_policy_registries_d {
     env: Environment,
 }
 
-/// Loads every `*.yaml` of `dir`, or (`dir` NULL) of the default directory for this process
-/// (`$HOME/.config/containers/registries.d` if it exists, else `/etc/containers/registries.d`). A missing
-/// directory is an empty configuration.
+/// Loads every `*.yaml` of `dir`, or (`dir` NULL) of the directories containers/image v5.42 reads for this
+/// process (every `registries.d` under `$XDG_CONFIG_HOME` or `$HOME/.config/containers`, `/etc/containers`
+/// and `/usr/share/containers`, with the rootful/rootless drop-in directories, merged; a file name in an
+/// earlier directory hides the same name in later ones). A missing directory is an empty configuration.
 ///
 /// # Safety
 /// `dir` is NULL or NUL-terminated; `out` is writable.
@@ -40,11 +41,8 @@ pub unsafe extern "C" fn containers_policy_registries_d_load(
         let dir = unsafe { opt_str_arg(dir, "dir") }?;
         out_arg(out, "out")?;
         let env = Environment::from_process();
-        let config = match dir {
-            Some(d) => RegistriesD::load_dir(d.as_ref()),
-            None => RegistriesD::load_default(&env),
-        }
-        .map_err(|e| containers_policy_error::from_lookaside(&e))?;
+        let config = RegistriesD::load(&env, dir.map(std::path::Path::new))
+            .map_err(|e| containers_policy_error::from_lookaside(&e))?;
         // SAFETY: checked above.
         unsafe { write_out(out, containers_policy_registries_d { config, env }) };
         Ok(())

@@ -38,6 +38,7 @@ __all__ = [
     "UploadResult",
     "Uploader",
     "__version__",
+    "default_policy_path",
     "generate_key",
     "manifest_digest",
     "sign",
@@ -314,6 +315,7 @@ class Uploader:
     def upload_location(self, location: SignatureLocation, signature: _Bytes) -> UploadResult: ...
     def upload_staging(self, staging_root: _Path) -> list[UploadResult]: ...
 
+def default_policy_path() -> pathlib.Path: ...
 def manifest_digest(manifest: _Bytes) -> str: ...
 def sign(
     manifest: _Bytes,

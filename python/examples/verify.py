@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,18 +51,6 @@ def parse_bool(value: str) -> bool:
     if v in ("false", "f", "0", "no"):
         return False
     raise argparse.ArgumentTypeError(f"invalid boolean value {value!r}")
-
-
-def default_policy_path() -> Path:
-    """containers/image's search: $HOME/.config/containers/policy.json, then /etc/containers/policy.json."""
-    home = os.environ.get("HOME")
-    user = Path(home, ".config/containers/policy.json") if home else None
-    system = Path("/etc/containers/policy.json")
-    for candidate in (user, system):
-        if candidate is not None and candidate.exists():
-            return candidate
-    shown = ", ".join(json.dumps(str(p) if p else "") for p in (user, system))
-    raise Failure(f"no policy.json file found at any of the following: {shown}")
 
 
 def describe(requirement: cp.Requirement) -> str:
@@ -121,7 +108,7 @@ def explain(
 
 def evaluate(args: argparse.Namespace) -> tuple[cp.Decision, cp.Policy, Path, str, str]:
     """Loads the policy, reads or fetches the image, and decides."""
-    policy_path = Path(args.policy) if args.policy else default_policy_path()
+    policy_path = Path(args.policy) if args.policy else Path(cp.default_policy_path())
     policy = cp.Policy.from_file(policy_path)
     ctx = cp.PolicyContext(policy)
     reference: Optional[str] = args.image or args.reference

@@ -23,7 +23,7 @@ mod _native {
     #[pymodule_export]
     use crate::lookaside::{RegistriesD, RemoteImage, RemoteSource, SignatureLocation};
     #[pymodule_export]
-    use crate::misc::{generate_key, manifest_digest, sign, verify_signature};
+    use crate::misc::{default_policy_path, generate_key, manifest_digest, sign, verify_signature};
     #[pymodule_export]
     use crate::policy::{Policy, Requirement, SignedIdentity};
     #[pymodule_export]

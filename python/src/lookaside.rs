@@ -48,18 +48,16 @@ pub struct RegistriesD {
 
 #[pymethods]
 impl RegistriesD {
-    /// Loads every `*.yaml` in `directory`, or (None) in the directory containers/image uses for this
-    /// process (`$HOME/.config/containers/registries.d` if it exists, else
-    /// `/etc/containers/registries.d`). A missing directory is an empty configuration.
+    /// Loads every `*.yaml` in `directory`, or (None) in the directories containers/image v5.42 reads for
+    /// this process (every `registries.d` under `$XDG_CONFIG_HOME` or `$HOME/.config/containers`,
+    /// `/etc/containers` and `/usr/share/containers`, with the rootful/rootless drop-in directories,
+    /// merged). A missing directory is an empty configuration.
     #[staticmethod]
     #[pyo3(signature = (directory=None))]
     fn load(py: Python<'_>, directory: Option<PathBuf>) -> PyResult<Self> {
         let env = Environment::from_process();
         let config = py
-            .detach(|| match &directory {
-                Some(d) => sigstore_lookaside::RegistriesD::load_dir(d),
-                None => sigstore_lookaside::RegistriesD::load_default(&env),
-            })
+            .detach(|| sigstore_lookaside::RegistriesD::load(&env, directory.as_deref()))
             .map_err(|e| lookaside_err(&e))?;
         Ok(RegistriesD { config, env })
     }

@@ -11,6 +11,16 @@ use pyo3::{prelude::*, pybacked::PyBackedBytes, types::PyBytes};
 
 use crate::{context::AcceptedSignature, errors::core_err};
 
+/// The policy.json containers/image v5.42 reads when none is named: `$CONTAINERS_POLICY_JSON` if set (it
+/// must exist), else the first that exists of `$XDG_CONFIG_HOME` (or `$HOME/.config`)
+/// `/containers/policy.json`, `/etc/containers/policy.json`, `/usr/share/containers/policy.json`.
+/// Raises `FileAccessError`/`ConfigError` with containers/image's text when there is none.
+#[pyfunction]
+pub(crate) fn default_policy_path() -> PyResult<std::path::PathBuf> {
+    let env = sigstore_lookaside::Environment::from_process();
+    sigstore_lookaside::configfile::default_policy_path(&env).map_err(|e| crate::errors::lookaside_err(&e))
+}
+
 /// The manifest's digest as containers/image computes it (`sha256:<hex>`; schema 1 signatures stripped).
 #[pyfunction]
 pub(crate) fn manifest_digest(manifest: PyBackedBytes) -> PyResult<String> {

@@ -184,7 +184,7 @@ def test_built_in_default_for_root(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(FileAccessError) as info:
         RegistriesD.load("/dev/null")
-    assert str(info.value) == "readdirent /dev/null: not a directory"
+    assert str(info.value) == "open /dev/null: not a directory"
 
 
 def test_use_sigstore_attachments() -> None:
@@ -837,3 +837,24 @@ def test_locate_refuses_files_outside_the_store(tmp_path: Path) -> None:
     assert str(info.value).startswith(f"{staging / 'stray'}: not a signature location: ")
     (staging / "stray").unlink()
     assert tree(tmp_path) == before
+
+
+def test_default_policy_path_follows_containers_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from containers_policy import default_policy_path
+
+    # $XDG_CONFIG_HOME/containers/policy.json comes first when it exists (containers/image v5.42 configfile).
+    user = tmp_path / "xdg" / "containers" / "policy.json"
+    user.parent.mkdir(parents=True)
+    user.write_text('{"default":[{"type":"reject"}]}')
+    monkeypatch.delenv("CONTAINERS_POLICY_JSON", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert Path(default_policy_path()) == user
+    # $CONTAINERS_POLICY_JSON wins, and must exist.
+    explicit = tmp_path / "explicit.json"
+    explicit.write_text("{}")
+    monkeypatch.setenv("CONTAINERS_POLICY_JSON", str(explicit))
+    assert Path(default_policy_path()) == explicit
+    monkeypatch.setenv("CONTAINERS_POLICY_JSON", str(tmp_path / "missing.json"))
+    with pytest.raises(FileAccessError) as info:
+        default_policy_path()
+    assert str(info.value) == f"open {tmp_path / 'missing.json'}: no such file or directory"

@@ -6,6 +6,7 @@
 //! All network I/O of the project lives here; the policy decision itself is `containers-policy`'s.
 
 pub mod auth;
+pub mod configfile;
 pub mod env;
 pub mod error;
 pub mod fetch;

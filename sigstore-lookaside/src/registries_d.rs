@@ -1,8 +1,12 @@
 //! `registries.d`: which lookaside store serves which docker scope (`docker/registries_d.go`).
 //! OWNER: helper A (store).
 //!
-//! Files are read in **file-name order**, as containers/image v5.42 does (go.podman.io/storage
-//! `configfile.Read`; up to v5.39 the order was the directory's, unsorted). Each file is decoded exactly
+//! Without an explicit directory, containers/image v5.42 merges **several** directories (per user,
+//! `/etc/containers`, `/usr/share/containers`, with `rootful`/`rootless` variants; see
+//! [`RegistriesD::default_dirs`] and [`crate::configfile`]); up to v5.39 it read only
+//! `$HOME/.config/containers/registries.d` if that existed, else `/etc/containers/registries.d`. An
+//! explicit directory is read alone. Files are read in **file-name order**, as containers/image v5.42
+//! does (go.podman.io/storage `configfile.Read`; up to v5.39 the order was the directory's, unsorted). Each file is decoded exactly
 //! as yaml.v3 decodes it into containers/image's types (the private modules `yaml_v3`, and `libyaml`:
 //! yaml.v3's own reader, scanner and parser), so verdicts and error texts are containers/image's.
 
@@ -20,8 +24,11 @@ use crate::{Environment, Error, LookasideUrl, Result, layout::go_quote};
 mod libyaml;
 mod yaml_v3;
 
-/// The system-wide registries.d directory.
+/// The administrator's registries.d directory (one of [`RegistriesD::default_dirs`]).
 pub const SYSTEM_REGISTRIES_D: &str = "/etc/containers/registries.d";
+
+/// The vendor's registries.d directory (one of [`RegistriesD::default_dirs`]; containers/image v5.42).
+pub const VENDOR_REGISTRIES_D: &str = "/usr/share/containers/registries.d";
 
 /// The built-in lookaside directory for root.
 pub const ROOT_LOOKASIDE_DIR: &str = "/var/lib/containers/sigstore";
@@ -81,51 +88,47 @@ pub struct RegistriesD {
 }
 
 impl RegistriesD {
-    /// Loads every `*.yaml` file of `dir`, in file-name order, as containers/image v5.42 reads a
-    /// registries.d drop-in directory (`configfile.Read` of go.podman.io/storage): a missing directory is
-    /// an empty configuration; entries that are directories are skipped (a symbolic link to one is not,
-    /// and fails to read); a file vanishing between listing and reading is skipped. Files are named
-    /// `filepath.Join(dir, name)` in messages.
+    /// Loads the registries.d directory `dir` alone, as containers/image v5.42 does when
+    /// `SystemContext.RegistriesDirPath` is set (go.podman.io/storage `configfile` with
+    /// `CustomConfigFileDropInDirectory`: **none of the default directories is read**). Every `*.yaml`
+    /// entry that is not a directory (a symbolic link to one is kept, and fails to read), in file-name
+    /// order; a missing directory is an empty configuration; a file vanishing between listing and
+    /// reading is skipped. Files are named `filepath.Join(dir, name)` in messages.
+    ///
+    /// Upstream also resolves the per-user directory first and fails when neither `XDG_CONFIG_HOME` nor
+    /// the home directory is known; [`load`](Self::load) with an [`Environment`] does that too.
     pub fn load_dir(dir: &Path) -> Result<Self> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(RegistriesD::default()),
-            // Go opens the path fine and fails listing it.
-            Err(e) if e.raw_os_error() == Some(20 /* ENOTDIR */) => {
-                return Err(IoError::new("readdirent", dir, e).into());
-            }
-            Err(e) => return Err(IoError::new("open", dir, e).into()),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| IoError::new("readdirent", dir, e))?;
-            let name = entry.file_name();
-            if !name.as_encoded_bytes().ends_with(b".yaml") {
-                continue;
-            }
-            // `DirEntry.IsDir` (the entry itself, not a symlink's target).
-            let is_dir = match entry.file_type() {
-                Ok(t) => t.is_dir(),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(IoError::new("lstat", entry.path(), e).into()),
-            };
-            if !is_dir {
-                names.push(name);
-            }
-        }
-        names.sort();
+        let files = crate::configfile::read_drop_ins(&[dir.to_path_buf()], ".yaml")?;
+        Self::load_files(
+            files
+                .into_iter()
+                .filter_map(|path| match std::fs::File::open(&path) {
+                    Ok(file) => Some(Ok(crate::configfile::Item { path, file })),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                    Err(e) => Some(Err(IoError::new("open", &path, e).into())),
+                }),
+        )
+    }
+
+    /// Loads registries.d as containers/image v5.42 `loadRegistryConfiguration` does: `custom_dir`
+    /// (`SystemContext.RegistriesDirPath`) alone if given (see [`load_dir`](Self::load_dir)), else the
+    /// merge of the default directories ([`default_dirs`](Self::default_dirs)).
+    pub fn load(env: &Environment, custom_dir: Option<&Path>) -> Result<Self> {
+        let conf = crate::configfile::ConfigFile::registries_d(custom_dir);
+        Self::load_files(conf.read(env))
+    }
+
+    /// Merges opened files in order; read errors are Go's (`read <path>: is a directory`).
+    fn load_files(
+        files: impl IntoIterator<Item = Result<crate::configfile::Item>>,
+    ) -> Result<Self> {
         let mut merger = Merger::default();
-        for name in names {
-            let path = go_clean(&dir.join(name));
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
-                    return Err(IoError::new("read", &path, e).into());
-                }
-                Err(e) => return Err(IoError::new("open", &path, e).into()),
-            };
-            merger.add(&path.display().to_string(), &bytes)?;
+        for item in files {
+            let mut item = item?;
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut item.file, &mut bytes)
+                .map_err(|e| IoError::new("read", &item.path, e))?;
+            merger.add(&item.path.display().to_string(), &bytes)?;
         }
         Ok(merger.config)
     }
@@ -140,22 +143,36 @@ impl RegistriesD {
         Ok(merger.config)
     }
 
-    /// The directory [`load_default`](Self::load_default) reads: `$HOME/.config/containers/registries.d`
-    /// if it exists, else `/etc/containers/registries.d`.
-    pub fn default_dir(env: &Environment) -> PathBuf {
-        if let Some(home) = &env.home {
-            let user = home.join(".config/containers/registries.d");
-            if std::fs::metadata(&user).is_ok() {
-                return user;
-            }
-        }
-        PathBuf::from(SYSTEM_REGISTRIES_D)
+    /// The directories [`load_default`](Self::load_default) merges, highest priority first
+    /// (containers/image v5.42, go.podman.io/storage `configfile`): `$XDG_CONFIG_HOME/containers/registries.d`
+    /// (`$HOME/.config/containers/registries.d` when `XDG_CONFIG_HOME` is unset); then under `<root>/etc/containers`
+    /// and then `<root>/usr/share/containers`: `registries.rootless.d/<UID>` and `registries.rootless.d`
+    /// for a UID > 0 ([`Environment::rootless_uid`]), `registries.rootful.d` for UID 0, and
+    /// `registries.d` (`<root>`: [`Environment::root_for_implicit_absolute_paths`]). All of them are read;
+    /// a `*.yaml` name present in several is read only from the first; the files are read in name order.
+    /// Fails only when neither `XDG_CONFIG_HOME` nor the home directory is known.
+    pub fn default_dirs(env: &Environment) -> Result<Vec<PathBuf>> {
+        Ok(crate::configfile::ConfigFile::registries_d(None)
+            .search_paths(env)?
+            .drop_in_directories)
     }
 
-    /// Loads the default directory for `env` (`$HOME/.config/containers/registries.d` if it exists, else
-    /// `/etc/containers/registries.d`).
+    /// The per-user directory, the first of [`default_dirs`](Self::default_dirs) (falling back to
+    /// `/etc/containers/registries.d` when the home directory is unknown). Up to containers/image v5.39
+    /// it was the only directory read when it existed; v5.42 reads all of
+    /// [`default_dirs`](Self::default_dirs).
+    #[deprecated(note = "containers/image v5.42 reads several directories: use `default_dirs`")]
+    pub fn default_dir(env: &Environment) -> PathBuf {
+        Self::default_dirs(env)
+            .ok()
+            .and_then(|d| d.into_iter().next())
+            .unwrap_or_else(|| PathBuf::from(SYSTEM_REGISTRIES_D))
+    }
+
+    /// Loads the default directories for `env` ([`default_dirs`](Self::default_dirs)), as
+    /// containers/image v5.42 does without `SystemContext.RegistriesDirPath`.
     pub fn load_default(env: &Environment) -> Result<Self> {
-        Self::load_dir(&Self::default_dir(env))
+        Self::load(env, None)
     }
 
     /// Where `skopeo copy --sign-by` / `podman push --sign-by` write signatures when no scope of an image
@@ -240,36 +257,6 @@ pub fn default_lookaside(env: &Environment) -> Result<LookasideUrl> {
         )
     })?;
     Ok(LookasideUrl::file(&home.join(USER_LOOKASIDE_DIR)))
-}
-
-/// Go's `filepath.Clean` (lexical: repeated separators, `.` and `..` elements).
-fn go_clean(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    let (mut rooted, mut depth) = (false, 0usize);
-    for c in path.components() {
-        match c {
-            Component::RootDir | Component::Prefix(_) => {
-                out.push(c.as_os_str());
-                rooted = true;
-            }
-            Component::CurDir => {}
-            Component::ParentDir if depth > 0 => {
-                out.pop();
-                depth -= 1;
-            }
-            Component::ParentDir if rooted => {}
-            Component::ParentDir => out.push(".."),
-            Component::Normal(n) => {
-                out.push(n);
-                depth += 1;
-            }
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
 }
 
 #[derive(Default)]
@@ -610,7 +597,7 @@ mod tests {
             "{e}"
         );
         let e = RegistriesD::load_dir(Path::new("/dev/null")).unwrap_err();
-        assert_eq!(e.to_string(), "readdirent /dev/null: not a directory");
+        assert_eq!(e.to_string(), "open /dev/null: not a directory");
     }
 
     /// containers/image v5.42 (go.podman.io/storage `configfile.Read`) skips entries that are
@@ -652,35 +639,113 @@ mod tests {
         );
     }
 
-    #[test]
-    fn go_clean_is_lexical() {
-        for (p, want) in [
-            ("/a/b/../c/./d.yaml", "/a/c/d.yaml"),
-            ("a//b/", "a/b"),
-            ("./a", "a"),
-            ("../a/../../b", "../../b"),
-            ("/../a", "/a"),
-            ("", "."),
-            ("a/..", "."),
-        ] {
-            assert_eq!(go_clean(Path::new(p)), PathBuf::from(want), "{p}");
-        }
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 
+    /// containers/image v5.42: every default directory is read (not just the first that exists); a
+    /// name in a higher-priority directory hides the same name below; files merge in name order.
     #[test]
-    fn default_dir_prefers_existing_user_dir() {
+    fn load_default_merges_all_directories() {
         let tmp = tempfile::tempdir().unwrap();
-        let env = Environment::with_home(tmp.path(), 1000);
+        let root = tmp.path().join("root");
+        let env = Environment::with_home(tmp.path().join("home"), 1000)
+            .with_root_for_implicit_absolute_paths(&root);
         assert_eq!(
-            RegistriesD::default_dir(&env),
-            PathBuf::from(SYSTEM_REGISTRIES_D)
+            RegistriesD::default_dirs(&env).unwrap(),
+            vec![
+                tmp.path().join("home/.config/containers/registries.d"),
+                root.join("etc/containers/registries.rootless.d/1000"),
+                root.join("etc/containers/registries.rootless.d"),
+                root.join("etc/containers/registries.d"),
+                root.join("usr/share/containers/registries.rootless.d/1000"),
+                root.join("usr/share/containers/registries.rootless.d"),
+                root.join("usr/share/containers/registries.d"),
+            ]
         );
-        let user = tmp.path().join(".config/containers/registries.d");
-        std::fs::create_dir_all(&user).unwrap();
-        assert_eq!(RegistriesD::default_dir(&env), user);
         assert_eq!(
             RegistriesD::load_default(&env).unwrap(),
             RegistriesD::default()
+        );
+        let user = tmp.path().join("home/.config/containers/registries.d");
+        write(
+            &user.join("a.yaml"),
+            "docker:\n  a.example: {lookaside: https://user}\n",
+        );
+        write(
+            &root.join("etc/containers/registries.d/a.yaml"),
+            "docker:\n  a.example: {lookaside: https://hidden}\n",
+        );
+        write(
+            &root.join("usr/share/containers/registries.d/b.yaml"),
+            "default-docker:\n  lookaside: https://vendor\n",
+        );
+        write(
+            &root.join("usr/share/containers/registries.rootful.d/c.yaml"),
+            "docker:\n  c.example: {lookaside: https://rootful}\n",
+        );
+        let c = RegistriesD::load_default(&env).unwrap();
+        assert_eq!(c.docker.len(), 1);
+        assert_eq!(
+            c.docker["a.example"].lookaside.as_deref(),
+            Some("https://user")
+        );
+        assert_eq!(
+            c.default_docker.unwrap().lookaside.as_deref(),
+            Some("https://vendor")
+        );
+        // Root reads `registries.rootful.d`, not the rootless ones.
+        let mut root_env = env.clone();
+        root_env.rootless_uid = 0;
+        let c = RegistriesD::load_default(&root_env).unwrap();
+        assert_eq!(
+            c.docker["c.example"].lookaside.as_deref(),
+            Some("https://rootful")
+        );
+        // Different names in two directories that configure the same scope conflict.
+        write(
+            &root.join("etc/containers/registries.rootless.d/1000/z.yaml"),
+            "default-docker:\n  lookaside: https://uid\n",
+        );
+        let e = RegistriesD::load_default(&env).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Error parsing signature storage configuration: \"default-docker\" defined both in \"{}\" and \"{}\"",
+                root.join("usr/share/containers/registries.d/b.yaml")
+                    .display(),
+                root.join("etc/containers/registries.rootless.d/1000/z.yaml")
+                    .display()
+            )
+        );
+        // An explicit directory replaces all default ones.
+        let custom = tmp.path().join("custom");
+        write(&custom.join("x.yaml"), "docker:\n  x.example: {}\n");
+        let c = RegistriesD::load(&env, Some(&custom)).unwrap();
+        assert_eq!(c.docker.keys().collect::<Vec<_>>(), ["x.example"]);
+        assert_eq!(c.default_docker, None);
+        assert_eq!(RegistriesD::load_dir(&custom).unwrap(), c);
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn default_dir_is_the_user_dir() {
+        let env = Environment::with_home("/home/u", 1000);
+        assert_eq!(
+            RegistriesD::default_dir(&env),
+            PathBuf::from("/home/u/.config/containers/registries.d")
+        );
+        let homeless = Environment::default();
+        assert_eq!(
+            RegistriesD::default_dir(&homeless),
+            PathBuf::from(SYSTEM_REGISTRIES_D)
+        );
+        assert_eq!(
+            RegistriesD::load_default(&homeless)
+                .unwrap_err()
+                .to_string(),
+            "unable to resolve HOME directory: user: unknown userid 0"
         );
     }
 }
