@@ -4,7 +4,7 @@ use std::{collections::HashMap, fmt, sync::Arc};
 
 use sequoia_openpgp::{Cert, KeyID, Packet, types::SignatureType};
 
-use super::certs::parse_certs;
+use super::certs::{Block, read_blocks};
 
 /// Public keys imported from one or more blobs (binary or ASCII-armored, several certificates each).
 /// Parsed once; cheap to share behind an `Arc` (and cheap to clone: the parsed keys are shared).
@@ -44,41 +44,28 @@ impl fmt::Debug for Keyring {
 }
 
 impl Keyring {
-    /// Imports every certificate found in `blobs`, as GnuPG's import does for the GPGME mechanism:
-    /// unparsable input imports nothing (no error).
+    /// Imports the keys in `blobs` as GnuPG's import does for the GPGME mechanism (one `gpg --import`
+    /// per blob into one keyring); unusable input imports nothing (no error).
     ///
-    /// Each blob may be binary or ASCII-armored and hold several certificates (or several armor
-    /// blocks). A certificate without any self-signed user ID is skipped, as `gpg --import` skips it
-    /// ("no valid user IDs"). Secret key material is dropped. The same key imported twice is merged
-    /// (its revocations and subkeys combine) but listed twice in [`Keyring::fingerprints`].
+    /// Each blob is read as gpg 2.2 reads it (see `certs.rs`): binary or ASCII-armored (several armor
+    /// blocks form one stream; compressed keyrings are inflated), key block by key block, and the first
+    /// unreadable packet ends the blob and **drops the key being read**. A key without any self-signed
+    /// user ID is not imported ("no valid user IDs"), unless the keyring already has it (Debian's gpg
+    /// then merges it). Secret keys import their public part. The same key imported twice is merged
+    /// (its revocations and subkeys combine) and listed twice in [`Keyring::fingerprints`]; a
+    /// stand-alone revocation certificate applies to a key imported before it.
+    ///
+    /// Checked against the real `gpg --import` by `tests/keyring_import.rs`.
     pub fn from_blobs<'a>(blobs: impl IntoIterator<Item = &'a [u8]>) -> Keyring {
-        let mut fingerprints = Vec::new();
-        let mut certs: Vec<Cert> = Vec::new();
-        let mut index_of: HashMap<sequoia_openpgp::Fingerprint, usize> = HashMap::new();
+        let mut import = Import::default();
         for blob in blobs {
-            for cert in parse_certs(blob) {
-                if !has_valid_user_id(&cert) {
-                    continue;
-                }
-                let cert = cert.strip_secret_key_material();
-                fingerprints.push(cert.fingerprint().to_hex());
-                match index_of.get(&cert.fingerprint()) {
-                    Some(&i) => {
-                        let Some(slot) = certs.get_mut(i) else {
-                            continue;
-                        };
-                        let old = std::mem::replace(slot, cert.clone());
-                        // Merging certificates with the same fingerprint cannot fail; keep the first
-                        // copy if it somehow does.
-                        *slot = old.clone().merge_public(cert).unwrap_or(old);
-                    }
-                    None => {
-                        index_of.insert(cert.fingerprint(), certs.len());
-                        certs.push(cert);
-                    }
-                }
-            }
+            import.blob(blob);
         }
+        let Import {
+            fingerprints,
+            certs,
+            ..
+        } = import;
         let mut by_key_id: HashMap<KeyID, Vec<(usize, usize)>> = HashMap::new();
         for (ci, cert) in certs.iter().enumerate() {
             for (ki, ka) in cert.keys().enumerate() {
@@ -99,7 +86,9 @@ impl Keyring {
         }
     }
 
-    /// Uppercase hex fingerprints of the imported primary keys, in import order, duplicates kept.
+    /// Uppercase hex fingerprints of the imported primary keys, in import order, duplicates kept: the
+    /// public key imports gpg reports (`IMPORT_OK` without the secret-key flag 16). containers/image
+    /// trusts exactly the keys listed here (its list also repeats secret keys, for their secret part).
     pub fn fingerprints(&self) -> &[String] {
         &self.fingerprints
     }
@@ -123,6 +112,127 @@ impl Keyring {
                     time_invariant: self.inner.time_invariant.get(ci).copied().unwrap_or(false),
                 })
             })
+    }
+}
+
+/// The state of one ephemeral GnuPG keyring while blobs are imported into it.
+#[derive(Default)]
+struct Import {
+    /// Primary key fingerprints of gpg's public key `IMPORT_OK` reports, in order.
+    fingerprints: Vec<String>,
+    /// Certificates merged by fingerprint, secret key material stripped.
+    certs: Vec<Cert>,
+    index_of: HashMap<sequoia_openpgp::Fingerprint, usize>,
+}
+
+impl Import {
+    /// One `gpg --import` of `blob`.
+    fn blob(&mut self, blob: &[u8]) {
+        // gpg's "secattic": secret subkeys of a secret key block that did not make it into the public
+        // key; gpg offers them to the next public key block it imports, and gives up on the blob if
+        // that key is then not in the keyring.
+        let mut attic = false;
+        for block in read_blocks(blob) {
+            let (packets, secret, secret_subkeys) = match block {
+                Block::Key {
+                    packets,
+                    secret,
+                    secret_subkeys,
+                } => (packets, secret, secret_subkeys),
+                Block::Revocation(sig) => {
+                    attic = false;
+                    apply_revocation(&mut self.certs, *sig);
+                    continue;
+                }
+            };
+            let has_user_id = packets.iter().any(|p| matches!(p, Packet::UserID(_)));
+            let cert = Cert::from_packets(packets.into_iter()).ok();
+            if secret {
+                attic = false;
+                let Some(cert) = cert else { continue };
+                let bound = cert
+                    .keys()
+                    .subkeys()
+                    .filter(|k| k.self_signatures().next().is_some())
+                    .count();
+                let dropped_subkeys = secret_subkeys > bound;
+                let known = self.index_of.contains_key(&cert.fingerprint());
+                if !has_valid_user_id(&cert) && !known {
+                    if !has_user_id {
+                        // "no user ID": skipped.
+                        continue;
+                    }
+                    // Debian's GnuPG treats the key as valid but does not store it (see `add`); the
+                    // secret key import then fails ("failed to re-lookup public key"), which ends
+                    // the blob unless some secret subkeys were set aside.
+                    if dropped_subkeys {
+                        attic = true;
+                        continue;
+                    }
+                    return;
+                }
+                self.add(cert);
+                // gpg also reports the secret part (and the secret subkeys it sets aside) as
+                // imported; those reports add no key, and are not listed.
+                attic = dropped_subkeys;
+                continue;
+            }
+            let fpr = cert.map(|cert| {
+                let fpr = cert.fingerprint();
+                self.add(cert);
+                fpr
+            });
+            if attic {
+                attic = false;
+                if !fpr.is_some_and(|f| self.index_of.contains_key(&f)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// gpg's `import_one` for a parsed key block: a key without any self-signed user ID is not
+    /// imported ("no valid user IDs"), unless it is already in the keyring: Debian's GnuPG (the `gpg`
+    /// of the harness and of Debian/Ubuntu hosts) then merges it as an update (T4393). An imported or
+    /// merged key is reported (and listed) again each time, duplicates included.
+    fn add(&mut self, cert: Cert) {
+        let fpr = cert.fingerprint();
+        if !has_valid_user_id(&cert) && !self.index_of.contains_key(&fpr) {
+            return;
+        }
+        let cert = cert.strip_secret_key_material();
+        self.fingerprints.push(fpr.to_hex());
+        match self.index_of.get(&fpr) {
+            Some(&i) => {
+                if let Some(slot) = self.certs.get_mut(i) {
+                    let old = std::mem::replace(slot, cert.clone());
+                    // Merging certificates with the same fingerprint cannot fail; keep the first
+                    // copy if it somehow does.
+                    *slot = old.clone().merge_public(cert).unwrap_or(old);
+                }
+            }
+            None => {
+                self.index_of.insert(fpr, self.certs.len());
+                self.certs.push(cert);
+            }
+        }
+    }
+}
+
+/// gpg's `import_revoke_cert`: a stand-alone key revocation applies to the key it names if that key was
+/// imported already (sequoia's canonicalization then keeps it only if it verifies).
+fn apply_revocation(certs: &mut [Cert], sig: sequoia_openpgp::packet::Signature) {
+    let issuers = sig.get_issuers();
+    for cert in certs.iter_mut() {
+        let primary = cert.primary_key().key();
+        if !issuers.iter().any(|h| h.aliases(primary.key_handle())) {
+            continue;
+        }
+        let old = cert.clone();
+        *cert = match old.clone().insert_packets(Packet::Signature(sig.clone())) {
+            Ok((c, _)) => c,
+            Err(_) => old,
+        };
     }
 }
 

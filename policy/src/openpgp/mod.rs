@@ -6,11 +6,16 @@
 //! containers/image's default build verifies with GnuPG through GPGME. This module reproduces its
 //! verdicts without running gpg:
 //!
-//! * **Key import** ([`Keyring::from_blobs`]): every transferable public (or secret) key in each blob,
-//!   binary or ASCII-armored, several per blob and several armor blocks per blob; unparsable input
-//!   imports nothing and is not an error. As `gpg --import` does, a key without any user ID carrying a
-//!   valid self-signature is not imported. Keys are merged by fingerprint (a revocation in a second blob
-//!   applies to the key from the first), and the reported fingerprints keep import order and duplicates.
+//! * **Key import** ([`Keyring::from_blobs`]): each blob is read as `gpg --import` (GnuPG 2.2.40, the
+//!   version Debian's skopeo/podman use through GPGME) reads it: binary or ASCII-armored as decided by
+//!   its first line, several keys and armor blocks per blob; **the first unreadable packet ends the blob
+//!   and drops the key being read** (so a binary keyring followed by other data can import nothing:
+//!   `No public keys imported`); truncation, CRC errors, compressed keyrings, v3 keys, unknown and
+//!   oversized packets and stand-alone revocation certificates behave as in gpg (tested against the real
+//!   gpg in `policy/tests/keyring_import.rs`). As `gpg --import` does, a key without any user ID carrying
+//!   a valid self-signature is not imported, unless that key is already in the keyring (Debian's gpg
+//!   merges it, GnuPG T4393). Keys are merged by fingerprint (a revocation in a second blob applies to the
+//!   key from the first), and the reported fingerprints keep import order and duplicates.
 //! * **Message forms** ([`verify`]): signed messages, compressed or not, one-pass or not, old or new
 //!   packet framing, v3 or v4 signature packets, binary or text signatures, binary or ASCII-armored;
 //!   **cleartext-signed** messages are accepted as GPGME does (the content then ends with the final
