@@ -24,6 +24,7 @@ use std::{
 };
 
 // Inside this package the core crate is `core_policy` (the library itself is named `containers_policy`).
+use containers_policy_testsupport::upstream::{self, resolve};
 use core_policy::{
     ErrorKind, ImageReference, Policy, PolicyContext, UnparsedImage, manifest::manifest_digest,
 };
@@ -45,14 +46,6 @@ fn main() -> ExitCode {
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn upstream_source() -> PathBuf {
-    if let Some(p) = std::env::var_os("CONTAINERS_POLICY_UPSTREAM_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    // ffi/ is one level below the workspace root; the fixtures live beside the workspace.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-fixtures")
-}
-
 fn absolute(p: &Path) -> Res<PathBuf> {
     Ok(if p.is_absolute() {
         p.to_path_buf()
@@ -69,18 +62,18 @@ fn run(out: &Path, policy_dir: Option<&Path>) -> Res<()> {
         .to_path_buf();
     fs::create_dir_all(&out_dir)?;
 
-    let upstream = upstream_source();
-    let fixtures = upstream.join("signature/fixtures");
+    let source = upstream::source();
+    let fixtures = source.join("signature/fixtures");
     if !fixtures.is_dir() {
         eprintln!(
             "SKIPPED: upstream fixtures not found at {}",
-            upstream.display()
+            source.display()
         );
         fs::write(
             &out,
             format!(
                 "# SKIPPED: upstream fixtures not found at {}\n",
-                upstream.display()
+                source.display()
             ),
         )?;
         return Ok(());
@@ -265,39 +258,6 @@ fn images(fixtures: &Path) -> Res<Vec<Image>> {
         return Err(format!("no dir-img-* images in {}", fixtures.display()).into());
     }
     Ok(images)
-}
-
-/// Follows real and textual links (a small file holding a relative path such as `../foo/manifest.json`)
-/// until a regular file with content is reached; `None` when the file (or a link target) is missing.
-fn resolve(root: &Path, path: &Path) -> Option<PathBuf> {
-    let mut path = path.to_path_buf();
-    for _ in 0..8 {
-        let meta = fs::metadata(&path).ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        if meta.len() > 0 && meta.len() < 200 {
-            let text = fs::read(&path).ok()?;
-            if let Ok(text) = std::str::from_utf8(&text) {
-                let t = text.trim_end_matches('\n');
-                if (t.starts_with("../")
-                    || (!t.contains(' ') && t.contains('/') && !t.starts_with('{')))
-                    && !t.contains('\n')
-                {
-                    let candidate = path.parent()?.join(t);
-                    if candidate.exists() {
-                        let candidate = fs::canonicalize(candidate).ok()?;
-                        if candidate.starts_with(root) {
-                            path = candidate;
-                            continue;
-                        }
-                    }
-                }
-            }
-        }
-        return fs::canonicalize(path).ok();
-    }
-    None
 }
 
 fn base64(data: &[u8]) -> String {

@@ -20,12 +20,7 @@ use std::{
 use containers_policy::openpgp::{Keyring, verify};
 
 fn fixtures_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("CONTAINERS_POLICY_UPSTREAM_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-fixtures")
-        });
-    let dir = root.join("signature/fixtures");
+    let dir = containers_policy_testsupport::upstream::source().join("signature/fixtures");
     dir.join("public-key-1.gpg").is_file().then_some(dir)
 }
 

@@ -3,7 +3,7 @@
 //! skopeo 1.9.3 (`skopeo standalone-verify`, GPGME, `TZ=UTC`).
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -11,47 +11,14 @@ use containers_policy::{
     Error,
     openpgp::{Keyring, untrusted_contents, verify},
 };
+use containers_policy_testsupport::upstream;
 use serde_json::Value;
 
-fn fixtures_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CONTAINERS_POLICY_UPSTREAM_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("..")
-                .join("shared")
-                .join("upstream-fixtures")
-        });
-    if dir.join("expected-verdicts.jsonl").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: upstream fixtures not found at {}", dir.display());
-        None
-    }
-}
-
-/// Reads a fixture file, following real symlinks and the small text files that stand for upstream
-/// symlinks (their whole content is the relative target path).
+/// Reads a fixture file of the upstream fixtures (`upstream::root()`: a private copy, upstream symlinks
+/// materialized).
 fn read_fixture(base: &Path, rel: &str) -> Vec<u8> {
-    let mut path = base.join(rel);
-    for _ in 0..8 {
-        let data =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let is_link = data.len() < 256
-            && !data.is_empty()
-            && data.iter().all(|b| b.is_ascii_graphic())
-            && (data.starts_with(b"../") || data.starts_with(b"./") || !data.contains(&b' '))
-            && std::str::from_utf8(&data).is_ok_and(|t| {
-                path.parent().is_some_and(|p| p.join(t).is_file()) && !t.starts_with('-')
-            });
-        if !is_link {
-            return data;
-        }
-        let target = String::from_utf8(data).expect("checked");
-        path = path.parent().expect("file has a parent").join(target);
-    }
-    panic!("too many pseudo-link levels at {}", path.display())
+    let path = base.join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 fn cases(base: &Path, kind: &str) -> Vec<Value> {
@@ -64,25 +31,12 @@ fn cases(base: &Path, kind: &str) -> Vec<Value> {
 }
 
 fn keyring_blobs(base: &Path, case: &Value) -> Vec<Vec<u8>> {
-    let mut blobs = Vec::new();
-    for entry in case["keyring"].as_array().expect("keyring list") {
-        let blob = if let Some(p) = entry.as_str() {
-            read_fixture(base, p)
-        } else if let Some(parts) = entry.get("concat") {
-            parts
-                .as_array()
-                .expect("concat list")
-                .iter()
-                .flat_map(|p| read_fixture(base, p.as_str().expect("path")))
-                .collect()
-        } else if let Some(l) = entry.get("literal") {
-            l.as_str().expect("literal").as_bytes().to_vec()
-        } else {
-            panic!("unknown keyring entry {entry}")
-        };
-        blobs.push(blob);
-    }
-    blobs
+    case["keyring"]
+        .as_array()
+        .expect("keyring list")
+        .iter()
+        .map(|entry| upstream::blob(base, entry).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
 }
 
 fn keyring_of(base: &Path, case: &Value) -> Keyring {
@@ -100,8 +54,8 @@ fn signature_of(base: &Path, case: &Value) -> Vec<u8> {
 
 #[test]
 fn mechanism_cases() {
-    let Some(base) = fixtures_dir() else { return };
-    let all = cases(&base, "mechanism");
+    let Some(base) = upstream::root() else { return };
+    let all = cases(base, "mechanism");
     assert!(
         all.len() >= 15,
         "expected the mechanism cases, found {}",
@@ -110,8 +64,8 @@ fn mechanism_cases() {
     let now = SystemTime::now();
     for case in &all {
         let name = case["case"].as_str().expect("case id");
-        let keyring = keyring_of(&base, case);
-        let blob = signature_of(&base, case);
+        let keyring = keyring_of(base, case);
+        let blob = signature_of(base, case);
         let res = verify(&keyring, &blob, now);
         match case["expected"].as_str() {
             Some("verified") => {
@@ -149,12 +103,12 @@ fn mechanism_cases() {
 
 #[test]
 fn keyring_cases() {
-    let Some(base) = fixtures_dir() else { return };
-    let all = cases(&base, "keyring");
+    let Some(base) = upstream::root() else { return };
+    let all = cases(base, "keyring");
     assert!(all.len() >= 7);
     for case in &all {
         let name = case["case"].as_str().expect("case id");
-        let keyring = keyring_of(&base, case);
+        let keyring = keyring_of(base, case);
         let want: Vec<&str> = case["key_identities"]
             .as_array()
             .expect("identities")
@@ -168,12 +122,12 @@ fn keyring_cases() {
 
 #[test]
 fn untrusted_contents_cases() {
-    let Some(base) = fixtures_dir() else { return };
-    let all = cases(&base, "untrusted-contents");
+    let Some(base) = upstream::root() else { return };
+    let all = cases(base, "untrusted-contents");
     assert!(all.len() >= 9);
     for case in &all {
         let name = case["case"].as_str().expect("case id");
-        let blob = signature_of(&base, case);
+        let blob = signature_of(base, case);
         let res = untrusted_contents(&blob);
         let u = &case["untrusted"];
         match case["expected"].as_str() {
@@ -258,27 +212,27 @@ const ZERO: &str = "time.Date(1970, time.January, 1, 0, 0, 0, 0, time.Local)";
 /// Texts observed with `skopeo standalone-verify` (skopeo 1.9.3, containers/image 5.23.1, GPGME, TZ=UTC).
 #[test]
 fn gpgme_error_texts() {
-    let Some(base) = fixtures_dir() else { return };
+    let Some(base) = upstream::root() else { return };
     let now = SystemTime::now();
     let bad = format!(
         "Invalid GPG signature: gpgme.Signature{{Summary:4, Fingerprint:\"E932F44B23E8DD43\", Status:gpgme.Error{{err:0x7000008}}, Timestamp:{ZERO}, ExpTimestamp:{ZERO}, WrongKeyUsage:false, PKATrust:0x0, ChainModel:false, Validity:0, ValidityReason:error(nil), PubkeyAlgo:0, HashAlgo:0}}"
     );
     for f in ["corrupt.signature", "corrupt.signature-v3"] {
         assert_eq!(
-            verify_fixture(&base, f, now),
+            verify_fixture(base, f, now),
             Err(Error::InvalidSignature(bad.clone())),
             "{f}"
         );
     }
     assert_eq!(
-        verify_fixture(&base, "expired.signature", now),
+        verify_fixture(base, "expired.signature", now),
         Err(Error::InvalidSignature(
             "Invalid GPG signature: gpgme.Signature{Summary:64, Fingerprint:\"08CD26E446E2E95249B7A405E932F44B23E8DD43\", Status:gpgme.Error{err:0x700009a}, Timestamp:time.Date(2025, time.June, 23, 21, 0, 58, 0, time.Local), ExpTimestamp:time.Date(2025, time.June, 24, 10, 0, 0, 0, time.Local), WrongKeyUsage:false, PKATrust:0x0, ChainModel:false, Validity:0, ValidityReason:error(nil), PubkeyAlgo:1, HashAlgo:8}"
                 .to_owned()
         ))
     );
     assert_eq!(
-        verify_fixture(&base, "unknown-key.signature", now),
+        verify_fixture(base, "unknown-key.signature", now),
         Err(Error::InvalidSignature(format!(
             "Invalid GPG signature: gpgme.Signature{{Summary:128, Fingerprint:\"5F9470E3BC6C3B55\", Status:gpgme.Error{{err:0x9}}, Timestamp:time.Date(2025, time.June, 24, 17, 16, 54, 0, time.Local), ExpTimestamp:{ZERO}, WrongKeyUsage:false, PKATrust:0x0, ChainModel:false, Validity:0, ValidityReason:error(nil), PubkeyAlgo:1, HashAlgo:8}}"
         )))
@@ -288,7 +242,7 @@ fn gpgme_error_texts() {
     );
     for f in ["subkey-revoked.signature", "subkey-revoked.signature-v3"] {
         assert_eq!(
-            verify_fixture(&base, f, now),
+            verify_fixture(base, f, now),
             Err(Error::InvalidSignature(revoked.clone())),
             "{f}"
         );
@@ -299,7 +253,7 @@ fn gpgme_error_texts() {
         "public-key-1.gpg",
     ] {
         assert_eq!(
-            verify_fixture(&base, f, now),
+            verify_fixture(base, f, now),
             Err(Error::InvalidSignature(
                 "Unexpected GPG signature count 0".into()
             )),
@@ -310,14 +264,14 @@ fn gpgme_error_texts() {
 
 #[test]
 fn expired_signature_is_time_dependent() {
-    let Some(base) = fixtures_dir() else { return };
+    let Some(base) = upstream::root() else { return };
     // Created 2025-06-23T21:00:58Z, expires 2025-06-24T10:00:00Z.
     let before = UNIX_EPOCH + Duration::from_secs(1_750_759_200 - 60);
-    let v = verify_fixture(&base, "expired.signature", before).expect("valid before expiry");
+    let v = verify_fixture(base, "expired.signature", before).expect("valid before expiry");
     assert_eq!(v.content, b"This signature is expired.\n");
     assert!(
         verify_fixture(
-            &base,
+            base,
             "expired.signature",
             UNIX_EPOCH + Duration::from_secs(1_750_759_200)
         )
@@ -327,9 +281,9 @@ fn expired_signature_is_time_dependent() {
 
 #[test]
 fn subkey_signature_reports_subkey_and_primary() {
-    let Some(base) = fixtures_dir() else { return };
+    let Some(base) = upstream::root() else { return };
     for f in ["subkey.signature", "subkey.signature-v3"] {
-        let v = verify_fixture(&base, f, SystemTime::now()).expect(f);
+        let v = verify_fixture(base, f, SystemTime::now()).expect(f);
         assert_eq!(
             v.key_fingerprint,
             "57D1D95BBC53BA0EAFF0718CD75B3109B3BAAEAF"
@@ -343,24 +297,24 @@ fn subkey_signature_reports_subkey_and_primary() {
 
 #[test]
 fn only_listed_keys_are_used() {
-    let Some(base) = fixtures_dir() else { return };
-    let other = read_fixture(&base, "signature/fixtures/public-key-2.gpg");
+    let Some(base) = upstream::root() else { return };
+    let other = read_fixture(base, "signature/fixtures/public-key-2.gpg");
     let keyring = Keyring::from_blobs([other.as_slice()]);
-    let blob = read_fixture(&base, "signature/fixtures/dir-img-valid/signature-1");
+    let blob = read_fixture(base, "signature/fixtures/dir-img-valid/signature-1");
     let e = verify(&keyring, &blob, SystemTime::now()).expect_err("08CD is not in the keyring");
     assert!(
         e.to_string()
             .starts_with("Invalid GPG signature: gpgme.Signature{Summary:128, "),
         "{e}"
     );
-    let v = verify(&fixture_keyring(&base), &blob, SystemTime::now()).expect("valid");
+    let v = verify(&fixture_keyring(base), &blob, SystemTime::now()).expect("valid");
     assert_eq!(
         v.key_fingerprint,
         "08CD26E446E2E95249B7A405E932F44B23E8DD43"
     );
     // The pseudo-link in dir-img-valid-2 leads to the same bytes.
     assert_eq!(
-        read_fixture(&base, "signature/fixtures/dir-img-valid-2/signature-1"),
+        read_fixture(base, "signature/fixtures/dir-img-valid-2/signature-1"),
         blob
     );
 }

@@ -12,10 +12,7 @@ use containers_policy::{
 
 /// `$CONTAINERS_POLICY_UPSTREAM_FIXTURES`, else `<workspace root>/../shared/upstream-fixtures`.
 fn upstream_fixtures() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CONTAINERS_POLICY_UPSTREAM_FIXTURES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-fixtures"),
-    };
+    let dir = containers_policy_testsupport::upstream::source();
     if dir.is_dir() {
         Some(dir)
     } else {

@@ -1,22 +1,15 @@
-//! Shared helpers of the `formats_*` integration tests: locating the upstream fixtures and reading them,
-//! following upstream symlinks that are stored as small text files holding the relative target.
+//! Shared helpers of the `formats_*` integration tests: the upstream fixtures, read from the private copy
+//! (upstream symlinks materialized) that `containers_policy_testsupport::upstream` makes.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 
+use containers_policy_testsupport::upstream;
+
 /// The upstream fixture directory, or `None` (after printing why) when it is absent.
 pub fn fixtures_root() -> Option<PathBuf> {
-    let root = match std::env::var_os("CONTAINERS_POLICY_UPSTREAM_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-fixtures"),
-    };
-    if root.join("expected-verdicts.jsonl").is_file() {
-        Some(root)
-    } else {
-        eprintln!("skipped: upstream fixtures not found at {}", root.display());
-        None
-    }
+    upstream::root().map(Path::to_path_buf)
 }
 
 /// Returns early from a test (as skipped) when the fixtures are absent.
@@ -30,47 +23,13 @@ macro_rules! fixtures_or_skip {
     };
 }
 
-/// Resolves `path`, following real symlinks (the OS does) and pseudo-links: a small file whose whole
-/// content is a relative path to an existing file.
-pub fn resolve(path: &Path) -> PathBuf {
-    let mut current = path.to_path_buf();
-    for _ in 0..16 {
-        let Ok(meta) = std::fs::metadata(&current) else {
-            return current;
-        };
-        if !meta.is_file() || meta.len() > 512 {
-            return current;
-        }
-        let Ok(content) = std::fs::read(&current) else {
-            return current;
-        };
-        let Ok(text) = std::str::from_utf8(&content) else {
-            return current;
-        };
-        let target = text.trim_end_matches('\n');
-        if target.is_empty() || target.contains(['\n', '\0']) || target.starts_with('/') {
-            return current;
-        }
-        let Some(dir) = current.parent() else {
-            return current;
-        };
-        let candidate = dir.join(target);
-        if candidate.is_file() {
-            current = candidate;
-        } else {
-            return current;
-        }
-    }
-    current
-}
-
-/// Reads a fixture (relative to the fixture root), following pseudo-links.
+/// Reads a fixture (relative to the fixture root).
 pub fn read(root: &Path, rel: &str) -> Vec<u8> {
-    let path = resolve(&root.join(rel));
+    let path = root.join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// Whether a fixture exists (after following pseudo-links).
+/// Whether a fixture exists.
 pub fn exists(root: &Path, rel: &str) -> bool {
-    resolve(&root.join(rel)).is_file()
+    root.join(rel).is_file()
 }
