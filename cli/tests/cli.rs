@@ -22,53 +22,10 @@ fn stdout_json(o: &Output) -> serde_json::Value {
     })
 }
 
-/// The upstream fixtures with their textual links resolved into real files, or `None` when absent.
+/// The upstream fixtures with their textual links resolved into real files, or `None` (after printing
+/// the skip message) when absent.
 fn fixtures() -> Option<PathBuf> {
-    let src = std::env::var_os("CONTAINERS_POLICY_UPSTREAM_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-fixtures")
-        });
-    let fixtures = src.join("signature/fixtures");
-    if !fixtures.is_dir() {
-        eprintln!("skipped: upstream fixtures not found at {}", src.display());
-        return None;
-    }
-    let dst = tempfile::tempdir().expect("tempdir").keep();
-    for dir in [
-        "dir-img-valid",
-        "dir-img-unsigned",
-        "dir-img-modified-manifest",
-    ] {
-        std::fs::create_dir_all(dst.join(dir)).expect("mkdir");
-        for name in ["manifest.json", "signature-1"] {
-            let mut p = fixtures.join(dir).join(name);
-            for _ in 0..4 {
-                match std::fs::read(&p) {
-                    Ok(b) if b.len() < 200 && b.starts_with(b"../") => {
-                        p = p
-                            .parent()
-                            .expect("parent")
-                            .join(String::from_utf8(b).expect("utf8").trim());
-                    }
-                    Ok(b) => {
-                        std::fs::write(dst.join(dir).join(name), b).expect("write");
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-        }
-    }
-    for name in [
-        "public-key.gpg",
-        "policy.json",
-        "image.signature",
-        "image.manifest.json",
-    ] {
-        std::fs::copy(fixtures.join(name), dst.join(name)).expect("copy");
-    }
-    Some(dst)
+    containers_policy_testsupport::upstream::root().map(|r| r.join("signature/fixtures"))
 }
 
 fn signed_by_policy(dir: &Path) -> PathBuf {

@@ -18,7 +18,8 @@ use crate::{context::AcceptedSignature, errors::core_err};
 #[pyfunction]
 pub(crate) fn default_policy_path() -> PyResult<std::path::PathBuf> {
     let env = sigstore_lookaside::Environment::from_process();
-    sigstore_lookaside::configfile::default_policy_path(&env).map_err(|e| crate::errors::lookaside_err(&e))
+    sigstore_lookaside::configfile::default_policy_path(&env)
+        .map_err(|e| crate::errors::lookaside_err(&e))
 }
 
 /// The manifest's digest as containers/image computes it (`sha256:<hex>`; schema 1 signatures stripped).
