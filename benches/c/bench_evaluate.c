@@ -1,6 +1,8 @@
 /* One evaluation through the C ABI, timed: the case benches/benches/evaluate.rs and the Go
  * BenchmarkEvaluate measure (upstream dir-img-valid, one signature, signedBy for docker.io/testing/manifest).
- * Usage: bench_evaluate POLICY.json MANIFEST SIGNATURE ITERATIONS */
+ * Usage: bench_evaluate POLICY.json MANIFEST SIGNATURE ITERATIONS [REFERENCE]
+ * (REFERENCE defaults to docker://docker.io/testing/manifest:latest; benches/compare.sh passes the image
+ * of conformance/fixtures it measures). */
 #define _POSIX_C_SOURCE 200809L
 #include <containers_policy.h>
 #include <stdio.h>
@@ -32,8 +34,8 @@ static void check(containers_policy_error *e, const char *what) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s POLICY MANIFEST SIGNATURE ITERATIONS\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s POLICY MANIFEST SIGNATURE ITERATIONS [REFERENCE]\n", argv[0]);
     return 2;
   }
   long iterations = atol(argv[4]);
@@ -45,7 +47,7 @@ int main(int argc, char **argv) {
   unsigned char *manifest = slurp(argv[2], &manifest_len);
   unsigned char *sig = slurp(argv[3], &sig_len);
   containers_policy_slice sigs[1] = {{sig, sig_len}};
-  const char *ref = "docker://docker.io/testing/manifest:latest";
+  const char *ref = argc == 6 ? argv[5] : "docker://docker.io/testing/manifest:latest";
 
   struct timespec start, end;
   for (int pass = 0; pass < 2; pass++) { /* pass 0 warms up */

@@ -1,7 +1,9 @@
 """One evaluation through the Python binding, on the case benches/ffi-compare measures for every front end
 (the upstream dir-img-valid image, one RSA signature, signedBy). A benchmark, not a test.
 
-    python bench_evaluate.py POLICY MANIFEST SIGNATURE [ITERATIONS]
+    python bench_evaluate.py POLICY MANIFEST SIGNATURE [ITERATIONS [REFERENCE]]
+
+(REFERENCE defaults to the upstream image's docker://docker.io/testing/manifest:latest.)
 
 Prints `python: <µs> us/evaluation (<n> evaluations, best of 5 rounds)` and, with two threads sharing one
 context (the GIL is released during verification), the throughput ratio against one thread.
@@ -21,19 +23,20 @@ REFERENCE = "docker://docker.io/testing/manifest:latest"
 def main() -> None:
     policy_path, manifest_path, signature_path = sys.argv[1:4]
     iterations = int(sys.argv[4]) if len(sys.argv) > 4 else 20000
+    reference = sys.argv[5] if len(sys.argv) > 5 else REFERENCE
     ctx = cp.PolicyContext(cp.Policy.from_file(policy_path))
     with open(manifest_path, "rb") as f:
         manifest = f.read()
     with open(signature_path, "rb") as f:
         signatures = [f.read()]
-    decision = ctx.evaluate(REFERENCE, manifest, signatures)
+    decision = ctx.evaluate(reference, manifest, signatures)
     if not decision.allowed:
         sys.exit(f"bench_evaluate.py: the benchmark image is refused: {decision.reason}")
 
     def run(n: int) -> None:
         evaluate = ctx.evaluate
         for _ in range(n):
-            evaluate(REFERENCE, manifest, signatures)
+            evaluate(reference, manifest, signatures)
 
     run(min(iterations, 1000))  # warm-up
     best = float("inf")

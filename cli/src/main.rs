@@ -1,11 +1,16 @@
 //! `containers-policy`: answer "may this image run here?" exactly as podman, skopeo and CRI-O would.
 
+mod bench;
 mod demo;
 mod eval;
+mod explain;
+mod lint;
+mod machineconfig;
 mod paths;
 mod remote;
 mod serve;
 mod signing;
+mod trust;
 mod upload;
 
 use std::process::ExitCode;
@@ -40,6 +45,21 @@ enum Command {
     Sign(signing::SignArgs),
     /// Verify a signature of a manifest (like `skopeo standalone-verify`).
     Verify(signing::VerifyArgs),
+    /// Show or edit the trust policy (podman `image trust show` / `image trust set`).
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
+    /// Review a policy.json: what `check` refuses, plus warnings (missing or expired keys, scopes that
+    /// never match, permissive defaults, fields too new for --target-version), with line and column.
+    /// Exit status: 0 clean, 1 errors, 3 warnings only.
+    Lint(lint::LintArgs),
+    /// Explain a decision: the matched scope, each requirement's result, and for each signature who
+    /// signed it, what it claims and which identity the policy would have accepted.
+    Explain(explain::ExplainArgs),
+    /// Generate OpenShift MachineConfig objects installing the policy, registries.d and key files on
+    /// every node of each role.
+    Machineconfig(machineconfig::MachineConfigArgs),
+    /// Measure in-process evaluation speed of one `dir:` image (evaluations/s, p50/p99 latency).
+    Bench(bench::BenchArgs),
 }
 
 /// The signing-and-publishing workflow, shown by `--help`.
@@ -76,5 +96,10 @@ fn main() -> ExitCode {
         Command::Upload(a) => upload::upload(a),
         Command::Sign(a) => signing::sign(a),
         Command::Verify(a) => signing::verify(a),
+        Command::Trust(c) => trust::run(c),
+        Command::Lint(a) => lint::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Machineconfig(a) => machineconfig::run(a),
+        Command::Bench(a) => bench::bench(a),
     }
 }

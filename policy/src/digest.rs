@@ -74,12 +74,13 @@ impl Digest {
 
     /// The SHA-256 digest of `data`.
     pub fn sha256_of(data: &[u8]) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let hash = Sha256::digest(data);
         let mut value = String::with_capacity(7 + 64);
         value.push_str("sha256:");
         for b in hash {
-            use fmt::Write as _;
-            let _ = write!(value, "{b:02x}");
+            value.push(char::from(HEX[usize::from(b >> 4)]));
+            value.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
         Digest { value, colon: 6 }
     }

@@ -51,11 +51,105 @@ pub(crate) fn parse(blob: &[u8]) -> Message {
     // blob. Inflating it here into one buffer and parsing the inner packets from memory gives the same
     // result as letting the parser decompress, at a fraction of the allocation cost.
     if let Some(inner) = inflate_whole_blob(blob) {
+        if let Some(m) = parse_one_pass_signed(&inner) {
+            return m;
+        }
         let mut m = parse_packets(&inner);
         m.any_packet = true;
         return m;
     }
+    if let Some(m) = parse_one_pass_signed(blob) {
+        return m;
+    }
     parse_packets(blob)
+}
+
+/// Fast path for the body of what `gpg --sign` writes: exactly a one-pass signature packet (version 3,
+/// binary, not nested), one literal data packet and a version 4 binary signature packet agreeing with it on
+/// issuer and algorithms, each with a definite length. Anything else (`None`) goes through the general
+/// parser, which gives the same result for these inputs at several times the cost. The signature is
+/// returned without a computed digest: verification hashes the content itself, as for a signature that was
+/// not announced by a one-pass packet, which is the same computation.
+fn parse_one_pass_signed(data: &[u8]) -> Option<Message> {
+    use sequoia_openpgp::types::SignatureType;
+
+    let (ops, rest) = definite_packet_body(data, 4)?;
+    // Version 3: version, type (binary), hash algorithm, public-key algorithm, 8-byte key ID, "last" flag.
+    let &[3, 0, hash_algo, pk_algo, ref issuer @ .., 1] = ops else {
+        return None;
+    };
+    if issuer.len() != 8 {
+        return None;
+    }
+    let issuer = KeyID::from_bytes(issuer);
+    let (literal, rest) = definite_packet_body(rest, 11)?;
+    // Format, file name length, file name, date, then the data.
+    let name_len = usize::from(*literal.get(1)?);
+    let content = literal.get(2 + name_len + 4..)?;
+    if content.len() as u64 > MAX_CONTENT {
+        return None;
+    }
+    let (body, rest) = definite_packet_body(rest, 2)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let sig = Signature::from_bytes(body).ok()?;
+    let agrees = sig.version() == 4
+        && sig.typ() == SignatureType::Binary
+        && u8::from(sig.hash_algo()) == hash_algo
+        && u8::from(sig.pk_algo()) == pk_algo
+        && sig.get_issuers().iter().any(|h| KeyID::from(h) == issuer);
+    agrees.then(|| Message {
+        any_packet: true,
+        content: content.to_vec(),
+        literal_count: 1,
+        signatures: vec![sig],
+        one_pass_issuers: vec![issuer],
+        ..Message::default()
+    })
+}
+
+/// The body of the packet at the start of `data` if its tag is `want_tag` and its length is given in the
+/// header (no partial or indeterminate lengths), and the bytes after it.
+fn definite_packet_body(data: &[u8], want_tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&ctb, rest) = data.split_first()?;
+    if ctb & 0x80 == 0 {
+        return None;
+    }
+    let (tag, len, rest) = if ctb & 0x40 == 0 {
+        let (len, n) = match ctb & 0x03 {
+            0 => (usize::from(*rest.first()?), 1),
+            1 => (
+                usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])),
+                2,
+            ),
+            2 => (
+                usize::try_from(u32::from_be_bytes(rest.get(..4)?.try_into().ok()?)).ok()?,
+                4,
+            ),
+            _ => return None,
+        };
+        ((ctb >> 2) & 0x0f, len, rest.get(n..)?)
+    } else {
+        let (&o1, r) = rest.split_first()?;
+        let (len, r) = match o1 {
+            0..=191 => (usize::from(o1), r),
+            192..=223 => (
+                ((usize::from(o1) - 192) << 8) + usize::from(*r.first()?) + 192,
+                r.get(1..)?,
+            ),
+            255 => (
+                usize::try_from(u32::from_be_bytes(r.get(..4)?.try_into().ok()?)).ok()?,
+                r.get(4..)?,
+            ),
+            _ => return None,
+        };
+        (ctb & 0x3f, len, r)
+    };
+    if tag != want_tag || rest.len() < len {
+        return None;
+    }
+    Some(rest.split_at(len))
 }
 
 /// If `blob` is exactly one compressed-data packet (tag 8) using ZIP or ZLIB, its decompressed body.
@@ -78,7 +172,62 @@ fn inflate_whole_blob(blob: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     // On any decompression problem, let the general parser produce its verdict.
-    miniz_oxide::inflate::decompress_to_vec_with_limit(raw, limit).ok()
+    inflate(raw, limit)
+}
+
+/// `miniz_oxide::inflate::decompress_to_vec_with_limit`, with the decompressor (about 11 KiB of Huffman
+/// tables) kept per thread instead of allocated, zeroed and copied into place for every message, and an
+/// output buffer sized for what signature payloads inflate to.
+fn inflate(mut input: &[u8], limit: usize) -> Option<Vec<u8>> {
+    use std::cell::RefCell;
+
+    use miniz_oxide::inflate::{
+        TINFLStatus,
+        core::{
+            DecompressorOxide, decompress, inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+        },
+    };
+    thread_local! {
+        static DECOMPRESSOR: RefCell<Option<Box<DecompressorOxide>>> = const { RefCell::new(None) };
+    }
+    DECOMPRESSOR.with(|cell| {
+        // A re-entrant call (impossible today) would find the cell borrowed: use a fresh decompressor.
+        let mut borrowed = cell.try_borrow_mut().ok();
+        let mut fresh = None;
+        let decomp: &mut DecompressorOxide = match borrowed.as_deref_mut() {
+            Some(slot) => slot.get_or_insert_with(Box::default),
+            None => fresh.get_or_insert_with(Box::<DecompressorOxide>::default),
+        };
+        decomp.init();
+        // Payloads compress to about a half: start at 4x the input, as few growths as possible.
+        let mut out = vec![0u8; input.len().saturating_mul(4).max(1024).min(limit)];
+        let mut out_pos = 0;
+        loop {
+            let (status, in_consumed, out_consumed) = decompress(
+                decomp,
+                input,
+                &mut out,
+                out_pos,
+                TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+            );
+            out_pos += out_consumed;
+            match status {
+                TINFLStatus::Done => {
+                    out.truncate(out_pos);
+                    return Some(out);
+                }
+                TINFLStatus::HasMoreOutput => {
+                    input = input.get(in_consumed..)?;
+                    if out.len() >= limit {
+                        return None;
+                    }
+                    let new_len = out.len().saturating_mul(2).min(limit);
+                    out.resize(new_len, 0);
+                }
+                _ => return None,
+            }
+        }
+    })
 }
 
 /// The body of the packet at the start of `data` if its tag is `want_tag`, and the bytes after it.

@@ -152,8 +152,8 @@ fn check_signature(
 
     let crypto_ok = if !matches!(sig.typ(), SignatureType::Binary | SignatureType::Text) {
         false
-    } else if sig.computed_digest().is_some() {
-        sig.verify_document(key).is_ok()
+    } else if let Some(digest) = sig.computed_digest() {
+        verify_digest(sig, key, digest)
     } else {
         // Signature not preceded by a one-pass packet, or detached: hash the content ourselves (gpg
         // checks a detached signature against empty data).
@@ -250,7 +250,46 @@ fn verify_over(
     } else {
         ctx.update(content);
     }
-    sig.verify_hash(key, ctx).is_ok()
+    // What `Signature::verify_hash` does: hash the signature's trailer, then check the digest.
+    if sequoia_openpgp::crypto::hash::Hash::hash(sig, &mut ctx).is_err() {
+        return false;
+    }
+    match ctx.into_digest() {
+        Ok(digest) => verify_digest(sig, key, &digest),
+        Err(_) => false,
+    }
+}
+
+/// `Signature::verify_digest` without sequoia's process-wide signature verification cache: the same checks
+/// (signature and key versions, v6 salt, v6 DSA, a creation time not before the key's), then the public-key
+/// operation itself.
+///
+/// The cache is bypassed on purpose. Its lookup hashes the signature, the digest and the key with SHA-512 and
+/// takes a lock shared by every thread, and a hit saves the public-key operation only when the very same
+/// signature is verified again in the same process; evaluation then costs what it costs on first sight, on
+/// every thread independently. Verdicts cannot differ: the cache only remembers successes of this same check.
+fn verify_digest(
+    sig: &Signature,
+    key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
+    digest: &[u8],
+) -> bool {
+    if (sig.version() == 6) != (key.version() == 6) {
+        return false;
+    }
+    if sig.version() == 6 {
+        let want = sig.hash_algo().salt_size().ok();
+        #[allow(deprecated)]
+        if want != sig.salt().map(<[u8]>::len)
+            || sig.pk_algo() == sequoia_openpgp::types::PublicKeyAlgorithm::DSA
+        {
+            return false;
+        }
+    }
+    match sig.signature_creation_time() {
+        Some(t) if t >= key.creation_time() => {}
+        _ => return false,
+    }
+    key.verify(sig.mpis(), sig.hash_algo(), digest).is_ok()
 }
 
 /// Line endings normalized to CR LF, as text signatures are computed.
