@@ -553,11 +553,11 @@ fn parse_requirements(v: Value<'_>) -> DResult<Vec<PolicyRequirement>> {
             ));
         }
     }
-    let elements: Vec<Value<'_>> = v.elements().collect();
-    if elements.is_empty() {
+    let mut elements = v.elements().peekable();
+    if elements.peek().is_none() {
         return Err(EMPTY_REQUIREMENTS.to_owned());
     }
-    elements.into_iter().map(parse_requirement).collect()
+    elements.map(parse_requirement).collect()
 }
 
 fn unexpected_type(t: &str) -> String {

@@ -90,7 +90,7 @@ impl<'a> Document<'a> {
 
 /// Builds the node list of input already accepted by [`scan::check_valid`] (no error handling needed).
 fn build(src: &[u8]) -> Vec<Node> {
-    let mut nodes: Vec<Node> = Vec::with_capacity(src.len() / 32 + 1);
+    let mut nodes: Vec<Node> = Vec::with_capacity(src.len() / 12 + 1);
     let mut open: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < src.len() {
