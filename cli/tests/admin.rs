@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed set-up step should stop the test loudly
 
+mod common;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
@@ -348,30 +350,14 @@ fn trust_set_refuses_what_it_cannot_keep_or_use() {
     );
 }
 
-/// Our (containers/image 5.39) message as Debian's skopeo 1.9.3 (containers/image 5.23) words it: before
-/// 5.31 the identity in `Signature for identity … is not accepted` was not quoted (spec §2.3). Nothing
-/// else is rewritten.
+/// Our message as the installed skopeo words it ([`common::as_older_release`]).
 fn as_older_release(ours: &str) -> String {
-    let old = Command::new("skopeo")
+    let version = Command::new("skopeo")
         .arg("--version")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    let minor: Option<u32> = old
-        .strip_prefix("skopeo version 1.")
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|m| m.parse().ok());
-    if minor.is_some_and(|m| m <= 15) {
-        if let Some(quoted) = ours
-            .strip_prefix("Signature for identity ")
-            .and_then(|r| r.strip_suffix(" is not accepted"))
-        {
-            if let Ok(identity) = serde_json::from_str::<String>(quoted) {
-                return format!("Signature for identity {identity} is not accepted");
-            }
-        }
-    }
-    ours.to_owned()
+    common::as_older_release(ours, &version)
 }
 
 /// skopeo's fatal message, unquoted from logrus' `msg="…"` (Go escapes, which JSON shares here).

@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed set-up step should stop the test loudly
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
@@ -500,13 +502,13 @@ fn skopeo_and_containers_policy_agree_through_our_signature_server() {
                     panic!("{name}: {}", String::from_utf8_lossy(&theirs.stderr))
                 });
                 assert!(
-                    theirs_msg.starts_with(&as_older_release(prefix, &skopeo_version)),
+                    theirs_msg.starts_with(&common::as_older_release(prefix, &skopeo_version)),
                     "{name}: skopeo said {theirs_msg:?}"
                 );
                 assert_eq!(ours_json["allowed"], false, "{name}: {ours_json}");
                 let ours_msg = ours_json["error"].as_str().unwrap_or_default();
                 assert_eq!(
-                    as_older_release(ours_msg, &skopeo_version),
+                    common::as_older_release(ours_msg, &skopeo_version),
                     theirs_msg,
                     "{name}: our message differs from skopeo {skopeo_version}'s"
                 );
@@ -557,27 +559,6 @@ fn skopeo_and_containers_policy_agree_through_our_signature_server() {
             "missing {line:?} in:\n{explained}"
         );
     }
-}
-
-/// Our (containers/image v5.39) message as the installed skopeo's older containers/image words it. The
-/// only rewrite is the one `../shared/spec.md` §2.3 documents: up to v5.30 (skopeo ≤ 1.15) the identity in
-/// `Signature for identity … is not accepted` was not quoted. Anything else must match byte for byte.
-fn as_older_release(ours: &str, skopeo_version: &str) -> String {
-    let minor: Option<u32> = skopeo_version
-        .strip_prefix("skopeo version 1.")
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|m| m.parse().ok());
-    if minor.is_some_and(|m| m <= 15) {
-        if let Some(quoted) = ours
-            .strip_prefix("Signature for identity ")
-            .and_then(|r| r.strip_suffix(" is not accepted"))
-        {
-            if let Ok(identity) = serde_json::from_str::<String>(quoted) {
-                return format!("Signature for identity {identity} is not accepted");
-            }
-        }
-    }
-    ours.to_owned()
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

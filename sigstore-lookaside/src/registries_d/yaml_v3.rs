@@ -89,6 +89,21 @@ struct Node {
     content: Vec<usize>,
 }
 
+impl Node {
+    /// An empty sequence or mapping node; its children are added as they are parsed.
+    fn collection(kind: Kind, tag: String, line: u64) -> Self {
+        Node {
+            kind,
+            tag,
+            value: String::new(),
+            quoted: false,
+            line,
+            alias: None,
+            content: Vec::new(),
+        }
+    }
+}
+
 /// yaml.v3 `shortTag`.
 fn short_tag(tag: &str) -> String {
     match tag.strip_prefix(LONG_TAG_PREFIX) {
@@ -218,28 +233,12 @@ impl Builder {
                     (node, None, false)
                 }
                 EventData::SequenceStart { anchor, tag, .. } => {
-                    let node = Node {
-                        kind: Kind::Sequence,
-                        tag: node_tag(tag.as_deref(), SEQ_TAG, None)?,
-                        value: String::new(),
-                        quoted: false,
-                        line,
-                        alias: None,
-                        content: Vec::new(),
-                    };
-                    (node, anchor, true)
+                    let tag = node_tag(tag.as_deref(), SEQ_TAG, None)?;
+                    (Node::collection(Kind::Sequence, tag, line), anchor, true)
                 }
                 EventData::MappingStart { anchor, tag, .. } => {
-                    let node = Node {
-                        kind: Kind::Mapping,
-                        tag: node_tag(tag.as_deref(), MAP_TAG, None)?,
-                        value: String::new(),
-                        quoted: false,
-                        line,
-                        alias: None,
-                        content: Vec::new(),
-                    };
-                    (node, anchor, true)
+                    let tag = node_tag(tag.as_deref(), MAP_TAG, None)?;
+                    (Node::collection(Kind::Mapping, tag, line), anchor, true)
                 }
                 _ => return Err("unknown problem parsing YAML content".to_owned()),
             };
