@@ -47,6 +47,7 @@ mod gpgme;
 mod keyring;
 mod message;
 mod policy;
+mod prepared;
 mod sign;
 mod verify;
 

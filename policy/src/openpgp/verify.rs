@@ -16,6 +16,7 @@ use super::{
     gpgme::{GpgmeSignature, Status, code, gpgme_pubkey_algo},
     message::{self, MAX_CONTENT},
     policy::{digest_rejected, gnupg_policy},
+    prepared::LazyPrepared,
 };
 use crate::Error;
 
@@ -129,7 +130,7 @@ fn check_signature(
     if !sig.pk_algo().is_supported() {
         return Err(errsig(code::PUBKEY_ALGO));
     }
-    let Some((cert, ka, time_invariant)) = find_key(keyring, sig, now) else {
+    let Some((cert, ka, time_invariant, prepared)) = find_key(keyring, sig, now) else {
         return Err(errsig(code::NO_PUBKEY));
     };
     let ka = match ka {
@@ -153,11 +154,11 @@ fn check_signature(
     let crypto_ok = if !matches!(sig.typ(), SignatureType::Binary | SignatureType::Text) {
         false
     } else if let Some(digest) = sig.computed_digest() {
-        verify_digest(sig, key, digest)
+        verify_digest(sig, key, prepared, digest)
     } else {
         // Signature not preceded by a one-pass packet, or detached: hash the content ourselves (gpg
         // checks a detached signature against empty data).
-        verify_over(sig, key, content)
+        verify_over(sig, key, prepared, content)
     };
     if !crypto_ok {
         return Err(GpgmeSignature::bad(key_id.to_hex()));
@@ -196,8 +197,8 @@ fn is_revoked(s: RevocationStatus<'_>) -> bool {
 }
 
 /// Looks the issuer up as gpg does (Issuer Fingerprint if present, else key ID) and returns the first
-/// key bound to its certificate at `now` (with whether the certificate's validity is time-invariant);
-/// `Err(rc)` for a key gpg finds but cannot use.
+/// key bound to its certificate at `now` (with whether the certificate's validity is time-invariant, and
+/// the key prepared for verification); `Err(rc)` for a key gpg finds but cannot use.
 #[allow(clippy::type_complexity)]
 fn find_key<'k>(
     keyring: &'k Keyring,
@@ -207,6 +208,7 @@ fn find_key<'k>(
     &'k Cert,
     Result<ValidErasedKeyAmalgamation<'k, PublicParts>, u32>,
     bool,
+    Option<&'k LazyPrepared>,
 )> {
     let policy = gnupg_policy();
     let mut time_conflict = None;
@@ -228,17 +230,18 @@ fn find_key<'k>(
                 continue;
             }
             if let Ok(vka) = ka.with_policy(policy, now) {
-                return Some((cert, Ok(vka), found.time_invariant));
+                return Some((cert, Ok(vka), found.time_invariant, Some(found.prepared)));
             }
         }
     }
-    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false))
+    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false, None))
 }
 
 /// Verifies `sig` over `content` hashed here (binary, or text-canonicalized for text signatures).
 fn verify_over(
     sig: &Signature,
     key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
+    prepared: Option<&LazyPrepared>,
     content: &[u8],
 ) -> bool {
     let Ok(builder) = sig.hash_algo().context() else {
@@ -255,7 +258,7 @@ fn verify_over(
         return false;
     }
     match ctx.into_digest() {
-        Ok(digest) => verify_digest(sig, key, &digest),
+        Ok(digest) => verify_digest(sig, key, prepared, &digest),
         Err(_) => false,
     }
 }
@@ -268,9 +271,13 @@ fn verify_over(
 /// takes a lock shared by every thread, and a hit saves the public-key operation only when the very same
 /// signature is verified again in the same process; evaluation then costs what it costs on first sight, on
 /// every thread independently. Verdicts cannot differ: the cache only remembers successes of this same check.
+///
+/// The public-key operation is done with `prepared` (the key prepared once per keyring, from its second use on) when it can say
+/// "valid"; otherwise sequoia's own operation decides (see [`super::prepared::PreparedKey`]).
 fn verify_digest(
     sig: &Signature,
     key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
+    prepared: Option<&LazyPrepared>,
     digest: &[u8],
 ) -> bool {
     if (sig.version() == 6) != (key.version() == 6) {
@@ -288,6 +295,12 @@ fn verify_digest(
     match sig.signature_creation_time() {
         Some(t) if t >= key.creation_time() => {}
         _ => return false,
+    }
+    if prepared
+        .and_then(|p| p.get(key))
+        .is_some_and(|p| p.verifies(sig, digest))
+    {
+        return true;
     }
     key.verify(sig.mpis(), sig.hash_algo(), digest).is_ok()
 }
