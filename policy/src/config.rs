@@ -24,7 +24,7 @@
 //! # Ok::<(), containers_policy::Error>(())
 //! ```
 
-use std::{collections::BTreeMap, fs::File, io::Read as _, path::Path};
+use std::{borrow::Cow, collections::BTreeMap, fs::File, io::Read as _, path::Path};
 
 use crate::{
     Error,
@@ -34,7 +34,7 @@ use crate::{
         Document, Value,
         decode::{
             DResult, Field, bytes_list, bytes_value, exact_fields, lenient_type, paranoid_object,
-            string_list, string_value,
+            str_value, string_list, string_value,
         },
         encode::{Writer, base64_std},
         quote::go_quote,
@@ -519,27 +519,31 @@ fn parse_policy(data: &[u8]) -> DResult<Policy> {
 
 type Scopes = BTreeMap<String, Vec<PolicyRequirement>>;
 
+// The maps below are collected in document order and built at the end: `paranoid_object` has refused
+// duplicate keys, and `BTreeMap::from_iter` sorts (linear time for the usual already-sorted keys) and builds
+// the tree in bulk, cheaper than one search-and-insert per scope.
+
 fn parse_transports(v: Value<'_>) -> DResult<BTreeMap<String, Scopes>> {
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     paranoid_object(v, |transport, tv| {
         let scopes = parse_scopes(transport, tv)?;
-        out.insert(transport.to_owned(), scopes);
+        out.push((transport.to_owned(), scopes));
         Ok(Field::Known)
     })?;
-    Ok(out)
+    Ok(out.into_iter().collect())
 }
 
 fn parse_scopes(transport: &str, v: Value<'_>) -> DResult<Scopes> {
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     paranoid_object(v, |scope, sv| {
         // A scope the transport refuses is reported as an unknown key (the transport's message is dropped).
         if !scope.is_empty() && validate_scope(transport, scope).is_err() {
             return Ok(Field::Unknown);
         }
-        out.insert(scope.to_owned(), parse_requirements(sv)?);
+        out.push((scope.to_owned(), parse_requirements(sv)?));
         Ok(Field::Known)
     })?;
-    Ok(out)
+    Ok(out.into_iter().collect())
 }
 
 /// `PolicyRequirements.UnmarshalJSON`: first into `[]json.RawMessage`, then each element.
@@ -553,20 +557,25 @@ fn parse_requirements(v: Value<'_>) -> DResult<Vec<PolicyRequirement>> {
             ));
         }
     }
-    let mut elements = v.elements().peekable();
-    if elements.peek().is_none() {
+    let count = v.elements().count();
+    if count == 0 {
         return Err(EMPTY_REQUIREMENTS.to_owned());
     }
-    elements.map(parse_requirement).collect()
+    let mut out = Vec::with_capacity(count);
+    for e in v.elements() {
+        out.push(parse_requirement(e)?);
+    }
+    Ok(out)
 }
 
 fn unexpected_type(t: &str) -> String {
     format!("Unexpected policy requirement type {}", go_quote(t))
 }
 
-/// Decodes a `type` member strictly (into the named Go string type); `null` leaves it empty.
-fn type_field(v: Value<'_>, go_type: &str, out: &mut String) -> DResult<()> {
-    if let Some(t) = string_value(v, go_type)? {
+/// Decodes a `type` member strictly (into the named Go string type); `null` leaves it unchanged. The text is
+/// borrowed from the document: it is only compared with the expected type.
+fn type_field<'d>(v: Value<'d>, go_type: &str, out: &mut Cow<'d, str>) -> DResult<()> {
+    if let Some(t) = str_value(v, go_type)? {
         *out = t;
     }
     Ok(())
@@ -581,7 +590,7 @@ fn string_field(v: Value<'_>, out: &mut String) -> DResult<()> {
 
 /// An object whose only member is `type`, which must equal `want`.
 fn parse_type_only(v: Value<'_>, want: &str, go_type: &str) -> DResult<()> {
-    let mut t = String::new();
+    let mut t = Cow::Borrowed("");
     exact_fields(v, &["type"], |_, fv| type_field(fv, go_type, &mut t))?;
     if t != want {
         return Err(unexpected_type(&t));
@@ -591,7 +600,7 @@ fn parse_type_only(v: Value<'_>, want: &str, go_type: &str) -> DResult<()> {
 
 fn parse_requirement(v: Value<'_>) -> DResult<PolicyRequirement> {
     let ty = lenient_type(v, "prCommon", PR_TYPE)?;
-    match ty.as_str() {
+    match &*ty {
         "insecureAcceptAnything" => {
             parse_type_only(v, "insecureAcceptAnything", PR_TYPE)?;
             Ok(PolicyRequirement::InsecureAcceptAnything)
@@ -608,7 +617,7 @@ fn parse_requirement(v: Value<'_>) -> DResult<PolicyRequirement> {
 }
 
 fn parse_signed_by(v: Value<'_>) -> DResult<PolicyRequirement> {
-    let mut t = String::new();
+    let mut t = Cow::Borrowed("");
     let mut key_type: Option<KeyType> = None;
     let (mut got_path, mut got_paths, mut got_data) = (false, false, false);
     let mut key_path = String::new();
@@ -620,7 +629,7 @@ fn parse_signed_by(v: Value<'_>) -> DResult<PolicyRequirement> {
             "type" => type_field(fv, PR_TYPE, &mut t)?,
             "keyType" => {
                 // sbKeyType.UnmarshalJSON: a string (null → ""), which must be one of the four names.
-                let s = string_value(fv, "string")?.unwrap_or_default();
+                let s = str_value(fv, "string")?.unwrap_or_default();
                 key_type = Some(
                     KeyType::from_name(&s)
                         .ok_or_else(|| format!("Unrecognized keyType value {}", go_quote(&s)))?,
@@ -684,7 +693,7 @@ fn parse_signed_by(v: Value<'_>) -> DResult<PolicyRequirement> {
 }
 
 fn parse_signed_base_layer(v: Value<'_>) -> DResult<PolicyRequirement> {
-    let mut t = String::new();
+    let mut t = Cow::Borrowed("");
     let mut identity: Option<Value<'_>> = None;
     exact_fields(v, &["type", "baseLayerIdentity"], |key, fv| {
         if key == "type" {
@@ -710,7 +719,7 @@ fn non_empty_path(s: String) -> Option<String> {
 }
 
 fn parse_sigstore_signed(v: Value<'_>) -> DResult<PolicyRequirement> {
-    let mut t = String::new();
+    let mut t = Cow::Borrowed("");
     let mut s = SigstoreSigned::default();
     // Presence of the list keys matters even when their value is null ("… contains no entries").
     let (mut got_paths, mut got_datas, mut got_rekor_paths, mut got_rekor_datas) =
@@ -914,7 +923,7 @@ fn validate_pki(p: &Pki) -> DResult<()> {
 /// `newPolicyReferenceMatchFromJSON`.
 fn parse_signed_identity(v: Value<'_>) -> DResult<SignedIdentity> {
     let ty = lenient_type(v, "prmCommon", PRM_TYPE)?;
-    let simple = match ty.as_str() {
+    let simple = match &*ty {
         "matchExact" => Some(SignedIdentity::MatchExact),
         "matchRepoDigestOrExact" => Some(SignedIdentity::MatchRepoDigestOrExact),
         "matchRepository" => Some(SignedIdentity::MatchRepository),
@@ -924,8 +933,8 @@ fn parse_signed_identity(v: Value<'_>) -> DResult<SignedIdentity> {
         parse_type_only(v, &ty, PRM_TYPE)?;
         return Ok(identity);
     }
-    let mut t = String::new();
-    match ty.as_str() {
+    let mut t = Cow::Borrowed("");
+    match &*ty {
         "exactReference" => {
             let mut reference = String::new();
             exact_fields(v, &["type", "dockerReference"], |key, fv| match key {

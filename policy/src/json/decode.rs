@@ -65,36 +65,89 @@ pub(crate) fn paranoid_object<'d>(
     mut field: impl FnMut(&str, Value<'d>) -> DResult<Field>,
 ) -> DResult<()> {
     expect_object(v)?;
-    // Small objects (all but scope maps) are checked by linear search, large ones with a hash set.
-    let mut few: Vec<Cow<'d, str>> = Vec::new();
-    let mut many: HashSet<Cow<'d, str>> = HashSet::new();
-    for (k, value) in v.members() {
+    let mut seen = SeenKeys::Ascending(None);
+    for (i, (k, value)) in v.members().enumerate() {
         let key = k.as_str().unwrap_or_default();
-        if few.contains(&key) || many.contains(&key) {
+        if seen.is_duplicate(v, i, &key) {
             return Err(format!("Duplicate key {}", go_quote(&key)));
         }
         match field(&key, value)? {
             Field::Known => {}
             Field::Unknown => return Err(format!("Unknown key {}", go_quote(&key))),
         }
-        if few.len() < 16 {
-            few.push(key);
-        } else {
-            many.insert(key);
-        }
+        seen.add(key);
     }
     Ok(())
+}
+
+/// The keys [`paranoid_object`] has accepted so far, kept in the cheapest form that answers "was this key
+/// seen before?" for the object at hand. Every form gives the same answer; only the cost differs.
+enum SeenKeys<'d> {
+    /// Each key so far was greater than the one before it; the last one is kept. A key greater than it is
+    /// new without looking at the others. This is the case of scope maps written by tools (serializers such
+    /// as `Policy::to_json` emit sorted keys), where a hash set of hundreds of keys would dominate parsing.
+    Ascending(Option<Cow<'d, str>>),
+    /// Few keys in no particular order (hand-written requirement objects): compared one by one with the
+    /// earlier keys, read again from the document, so nothing is allocated.
+    Few,
+    /// Many keys in no particular order: a hash set.
+    Many(HashSet<Cow<'d, str>>),
+}
+
+impl<'d> SeenKeys<'d> {
+    /// Up to this many keys out of order are checked by linear search.
+    const FEW: usize = 16;
+
+    /// Whether `key`, the key of member `index` of `object`, equals one of the earlier members' keys
+    /// (all of which have been [`add`](Self::add)ed).
+    fn is_duplicate(&mut self, object: Value<'d>, index: usize, key: &str) -> bool {
+        if let SeenKeys::Ascending(last) = self {
+            if last.as_deref().is_none_or(|last| last < key) {
+                return false;
+            }
+            *self = SeenKeys::Few;
+        }
+        if let SeenKeys::Few = self {
+            if index < Self::FEW {
+                return earlier_keys(&object, index).any(|k| k == key);
+            }
+            *self = SeenKeys::Many(earlier_keys(&object, index).collect());
+        }
+        match self {
+            SeenKeys::Many(set) => set.contains(key),
+            _ => false, // not reached: the other forms have answered or been replaced by `Many`
+        }
+    }
+
+    /// Records an accepted key.
+    fn add(&mut self, key: Cow<'d, str>) {
+        match self {
+            SeenKeys::Ascending(last) => *last = Some(key),
+            SeenKeys::Few => {}
+            SeenKeys::Many(set) => {
+                set.insert(key);
+            }
+        }
+    }
+}
+
+/// The decoded keys of the first `count` members of `object`.
+fn earlier_keys<'d>(object: &Value<'d>, count: usize) -> impl Iterator<Item = Cow<'d, str>> {
+    object
+        .members()
+        .take(count)
+        .map(|(k, _)| k.as_str().unwrap_or_default())
 }
 
 /// `ParanoidUnmarshalJSONObjectExactFields`: only `names` are accepted and each must be present
 /// (`Key "k" missing in a JSON object`; when several are missing, the first in `names` is reported — Go
 /// iterates a map there, so its choice is unspecified).
-pub(crate) fn exact_fields<'d>(
+pub(crate) fn exact_fields<'d, const N: usize>(
     v: Value<'d>,
-    names: &[&str],
+    names: &[&str; N],
     mut field: impl FnMut(&str, Value<'d>) -> DResult<()>,
 ) -> DResult<()> {
-    let mut present = vec![false; names.len()];
+    let mut present = [false; N];
     paranoid_object(v, |key, value| match names.iter().position(|n| *n == key) {
         Some(i) => {
             if let Some(p) = present.get_mut(i) {
@@ -114,9 +167,15 @@ pub(crate) fn exact_fields<'d>(
 /// Decodes into a Go string-kinded type named `go_type` (`string`, `signature.prTypeIdentifier`, …).
 /// `null` → `None` (Go leaves the field unchanged).
 pub(crate) fn string_value(v: Value<'_>, go_type: &str) -> DResult<Option<String>> {
+    str_value(v, go_type).map(|s| s.map(Cow::into_owned))
+}
+
+/// [`string_value`] without copying: the text is borrowed from the document unless it had escapes. For
+/// values that are only compared or looked up (types, `keyType`).
+pub(crate) fn str_value<'d>(v: Value<'d>, go_type: &str) -> DResult<Option<Cow<'d, str>>> {
     match v.kind() {
         Kind::Null => Ok(None),
-        Kind::String => Ok(Some(v.as_str().unwrap_or_default().into_owned())),
+        Kind::String => Ok(Some(v.as_str().unwrap_or_default())),
         k => Err(unmarshal_type_error(k, go_type)),
     }
 }
@@ -231,11 +290,16 @@ pub(crate) fn any_value(v: Value<'_>) -> DResult<()> {
 /// `json.Unmarshal` into a struct `{Type <type_name> "json:\"type\""}` named `struct_name`
 /// (e.g. `prCommon`, Go type `signature.prCommon`). Keys match `type` case-insensitively, other keys are
 /// ignored, the last string wins, `null` is a no-op; the first type error is reported.
-pub(crate) fn lenient_type(v: Value<'_>, struct_name: &str, type_name: &str) -> DResult<String> {
+/// The type is borrowed from the document (unless escaped): it is only matched against the known names.
+pub(crate) fn lenient_type<'d>(
+    v: Value<'d>,
+    struct_name: &str,
+    type_name: &str,
+) -> DResult<Cow<'d, str>> {
     match v.kind() {
-        Kind::Null => Ok(String::new()),
+        Kind::Null => Ok(Cow::Borrowed("")),
         Kind::Object => {
-            let mut ty = String::new();
+            let mut ty = Cow::Borrowed("");
             let mut first_err = None;
             for (k, value) in v.members() {
                 if !k.as_str().unwrap_or_default().eq_ignore_ascii_case("type") {
@@ -243,7 +307,7 @@ pub(crate) fn lenient_type(v: Value<'_>, struct_name: &str, type_name: &str) -> 
                 }
                 match value.kind() {
                     Kind::Null => {}
-                    Kind::String => ty = value.as_str().unwrap_or_default().into_owned(),
+                    Kind::String => ty = value.as_str().unwrap_or_default(),
                     kind => {
                         first_err.get_or_insert(format!(
                             "json: cannot unmarshal {} into Go struct field {struct_name}.type of type {type_name}",
@@ -416,6 +480,50 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_in_every_shape() {
+        // The first duplicate in document order is reported, whatever the order and number of keys (sorted
+        // runs, out-of-order keys before and after the linear-search limit, escaped spellings).
+        let accept_all = |_: &str, _: Value<'_>| Ok(Field::Known);
+        let naive = |keys: &[String]| {
+            (0..keys.len())
+                .find(|&i| keys[..i].contains(&keys[i]))
+                .map(|i| format!("Duplicate key {}", go_quote(&keys[i])))
+        };
+        let mut cases: Vec<Vec<String>> = Vec::new();
+        for n in [0, 1, 2, 5, 15, 16, 17, 40] {
+            let sorted: Vec<String> = (0..n).map(|i| format!("k{i:03}")).collect();
+            let mut reversed = sorted.clone();
+            reversed.reverse();
+            cases.push(sorted.clone());
+            cases.push(reversed.clone());
+            for at in 0..n {
+                for from in 0..n {
+                    for base in [&sorted, &reversed] {
+                        let mut keys = base.clone();
+                        keys.insert(at, base[from].clone());
+                        cases.push(keys);
+                    }
+                }
+            }
+        }
+        for keys in cases {
+            let src = format!(
+                "{{{}}}",
+                keys.iter()
+                    .map(|k| format!("\"{k}\":0"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let got = with(&src, |v| paranoid_object(v, accept_all)).err();
+            assert_eq!(got, naive(&keys), "{src}");
+            // The same keys with their first letter escaped decode to the same strings.
+            let escaped = src.replace("\"k", "\"\\u006b");
+            let got = with(&escaped, |v| paranoid_object(v, accept_all)).err();
+            assert_eq!(got, naive(&keys), "{escaped}");
+        }
+    }
+
+    #[test]
     fn field_values() {
         assert_eq!(with("null", |v| string_value(v, "string")), Ok(None));
         assert_eq!(
@@ -468,7 +576,7 @@ mod tests {
     fn lenient_type_pass() {
         let f = |src: &str| {
             with(src, |v| {
-                lenient_type(v, "prCommon", "signature.prTypeIdentifier")
+                lenient_type(v, "prCommon", "signature.prTypeIdentifier").map(Cow::into_owned)
             })
         };
         assert_eq!(f(r#"{"TYPE":"reject","x":1}"#), Ok("reject".into()));

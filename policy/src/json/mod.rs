@@ -51,6 +51,8 @@ impl Kind {
 #[derive(Debug, Clone, Copy)]
 struct Node {
     kind: Kind,
+    /// For a string: whether its literal contains a backslash escape (so decoding it needs [`unquote`]).
+    escaped: bool,
     start: usize,
     end: usize,
     /// Index of the first node after this node's subtree.
@@ -62,6 +64,9 @@ struct Node {
 #[derive(Debug)]
 pub(crate) struct Document<'a> {
     src: &'a [u8],
+    /// `src` as text when it is all valid UTF-8 (checked once for the whole document), so that a string
+    /// without escapes decodes to a borrowed slice of it instead of being validated (or copied) on its own.
+    text: Option<&'a str>,
     nodes: Vec<Node>,
 }
 
@@ -78,6 +83,7 @@ impl<'a> Document<'a> {
         scan::check_valid(src)?;
         Ok(Document {
             src,
+            text: std::str::from_utf8(src).ok(),
             nodes: build(src),
         })
     }
@@ -101,6 +107,7 @@ fn build(src: &[u8]) -> Vec<Node> {
                 let kind = if c == b'{' { Kind::Object } else { Kind::Array };
                 nodes.push(Node {
                     kind,
+                    escaped: false,
                     start: i,
                     end: i,
                     next: 0,
@@ -119,10 +126,15 @@ fn build(src: &[u8]) -> Vec<Node> {
             }
             b'"' => {
                 let start = i;
+                let mut escaped = false;
                 i += 1;
                 while let Some(rest) = src.get(i..) {
-                    match rest.iter().position(|&b| b == b'"' || b == b'\\') {
-                        Some(k) if rest[k] == b'\\' => i += k + 2,
+                    // Valid input has no control characters in strings, so this stops at `"` or `\`.
+                    match scan::find_string_special(rest) {
+                        Some(k) if rest[k] == b'\\' => {
+                            escaped = true;
+                            i += k + 2;
+                        }
                         Some(k) => {
                             i += k;
                             break;
@@ -137,6 +149,7 @@ fn build(src: &[u8]) -> Vec<Node> {
                 let next = nodes.len() + 1;
                 nodes.push(Node {
                     kind: Kind::String,
+                    escaped,
                     start,
                     end: i.min(src.len()),
                     next,
@@ -151,6 +164,7 @@ fn build(src: &[u8]) -> Vec<Node> {
                 let next = nodes.len() + 1;
                 nodes.push(Node {
                     kind,
+                    escaped: false,
                     start: i,
                     end: (i + len).min(src.len()),
                     next,
@@ -167,6 +181,7 @@ fn build(src: &[u8]) -> Vec<Node> {
                 let next = nodes.len() + 1;
                 nodes.push(Node {
                     kind: Kind::Number,
+                    escaped: false,
                     start,
                     end: i,
                     next,
@@ -191,6 +206,7 @@ impl<'d> Value<'d> {
         // `idx` always comes from the tree itself, so it is in range; the fallback keeps this panic-free.
         self.doc.nodes.get(self.idx).copied().unwrap_or(Node {
             kind: Kind::Null,
+            escaped: false,
             start: 0,
             end: 0,
             next: 0,
@@ -273,12 +289,19 @@ impl<'d> Value<'d> {
     /// The decoded contents of a string value as Go decodes it (escapes resolved, invalid UTF-8 and unpaired
     /// surrogates replaced by U+FFFD); `None` for other kinds.
     pub(crate) fn as_str(&self) -> Option<Cow<'d, str>> {
-        if self.kind() != Kind::String {
+        let n = self.node();
+        if n.kind != Kind::String {
             return None;
         }
-        let raw = self.raw();
-        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default();
-        Some(unquote(inner))
+        let inner = (n.start + 1)..n.end.saturating_sub(1);
+        // The common case: no escapes in a document of valid UTF-8 is the literal's text itself (the quotes
+        // are ASCII, so the slice is on character boundaries).
+        if !n.escaped {
+            if let Some(s) = self.doc.text.and_then(|t| t.get(inner.clone())) {
+                return Some(Cow::Borrowed(s));
+            }
+        }
+        Some(unquote(self.doc.src.get(inner).unwrap_or_default()))
     }
 }
 
