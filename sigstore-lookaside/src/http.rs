@@ -1,6 +1,12 @@
 //! The blocking HTTP client shared by lookaside reads, uploads and the registry client.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use rustls::{
+    DigitallySignedStruct,
+    client::danger::{HandshakeSignatureValid, ServerCertVerified},
+    pki_types::{CertificateDer, ServerName, UnixTime},
+};
 
 use crate::{Error, Result};
 
@@ -44,15 +50,93 @@ impl HttpOptions {
     }
 
     /// Builds a client with these settings. Proxies are not taken from the environment.
+    ///
+    /// TLS is rustls. Its primitives are the process's default rustls `CryptoProvider` when the embedding
+    /// program has installed one, else ring's; none is installed here. Server certificates are checked
+    /// against the system trust store (rustls-platform-verifier: `SSL_CERT_FILE`/`SSL_CERT_DIR`, else the
+    /// distribution's bundle), as Go's crypto/tls does; with `tls_verify` off any certificate is accepted,
+    /// but the handshake signature is still checked against it.
     pub fn build_client(&self) -> Result<reqwest::blocking::Client> {
         reqwest::blocking::Client::builder()
             .user_agent(concat!("containers-policy/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::limited(self.max_redirects))
-            .danger_accept_invalid_certs(!self.tls_verify)
+            .tls_backend_preconfigured(tls_config(self.tls_verify)?)
             .no_proxy()
             .build()
             .map_err(|e| Error::Other(format!("creating HTTP client: {e}")))
+    }
+}
+
+/// The rustls client configuration of [`HttpOptions::build_client`].
+fn tls_config(verify: bool) -> Result<rustls::ClientConfig> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Other(format!("creating TLS configuration: {e}")))?
+        .dangerous();
+    let builder = if verify {
+        let verifier = rustls_platform_verifier::Verifier::new(provider)
+            .map_err(|e| Error::Other(format!("loading the system's TLS trust store: {e}")))?;
+        builder.with_custom_certificate_verifier(Arc::new(verifier))
+    } else {
+        builder.with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+    };
+    let mut config = builder.with_no_client_auth();
+    // HTTP/2 where the server offers it, as Go's http.Transport negotiates.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// A certificate verifier for `tls_verify: false` (`--tls-verify=false`): any certificate chain and name is
+/// accepted, as Go's `InsecureSkipVerify`; the server must still prove it holds the certificate's key.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -4,10 +4,7 @@ use std::{collections::HashMap, fmt, sync::Arc};
 
 use sequoia_openpgp::{Cert, KeyID, Packet, types::SignatureType};
 
-use super::{
-    certs::{Block, read_blocks},
-    prepared::LazyPrepared,
-};
+use super::certs::{Block, read_blocks};
 
 /// Public keys imported from one or more blobs (binary or ASCII-armored, several certificates each).
 /// Parsed once; cheap to share behind an `Arc` (and cheap to clone: the parsed keys are shared).
@@ -35,18 +32,14 @@ struct KeyEntry {
     cert: usize,
     /// Index of the key in `cert.keys()`.
     key: usize,
-    /// The key prepared for the public-key operation, made once (on its second use) rather than per
-    /// verification.
-    prepared: LazyPrepared,
 }
 
 /// A key found by ID: its certificate, its index in `cert.keys()`, whether the certificate's
-/// liveness and revocation status cannot change over time, and the key prepared for verification.
+/// liveness and revocation status cannot change over time.
 pub(crate) struct FoundKey<'k> {
     pub(crate) cert: &'k Cert,
     pub(crate) index: usize,
     pub(crate) time_invariant: bool,
-    pub(crate) prepared: &'k LazyPrepared,
 }
 
 impl fmt::Debug for Keyring {
@@ -86,11 +79,7 @@ impl Keyring {
                 by_key_id
                     .entry(ka.key().keyid())
                     .or_default()
-                    .push(KeyEntry {
-                        cert: ci,
-                        key: ki,
-                        prepared: LazyPrepared::default(),
-                    });
+                    .push(KeyEntry { cert: ci, key: ki });
             }
         }
         let time_invariant = certs.iter().map(time_invariant).collect();
@@ -133,7 +122,6 @@ impl Keyring {
                         .get(entry.cert)
                         .copied()
                         .unwrap_or(false),
-                    prepared: &entry.prepared,
                 })
             })
     }

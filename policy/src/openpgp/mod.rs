@@ -47,7 +47,7 @@ mod gpgme;
 mod keyring;
 mod message;
 mod policy;
-mod prepared;
+mod rsa;
 mod sign;
 mod verify;
 

@@ -16,7 +16,7 @@ use super::{
     gpgme::{GpgmeSignature, Status, code, gpgme_pubkey_algo},
     message::{self, MAX_CONTENT},
     policy::{digest_rejected, gnupg_policy},
-    prepared::LazyPrepared,
+    rsa,
 };
 use crate::Error;
 
@@ -130,7 +130,7 @@ fn check_signature(
     if !sig.pk_algo().is_supported() {
         return Err(errsig(code::PUBKEY_ALGO));
     }
-    let Some((cert, ka, time_invariant, prepared)) = find_key(keyring, sig, now) else {
+    let Some((cert, ka, time_invariant)) = find_key(keyring, sig, now) else {
         return Err(errsig(code::NO_PUBKEY));
     };
     let ka = match ka {
@@ -151,15 +151,8 @@ fn check_signature(
         return Err(errsig(code::WRONG_KEY_USAGE));
     }
 
-    let crypto_ok = if !matches!(sig.typ(), SignatureType::Binary | SignatureType::Text) {
-        false
-    } else if let Some(digest) = sig.computed_digest() {
-        verify_digest(sig, key, prepared, digest)
-    } else {
-        // Signature not preceded by a one-pass packet, or detached: hash the content ourselves (gpg
-        // checks a detached signature against empty data).
-        verify_over(sig, key, prepared, content)
-    };
+    let crypto_ok = matches!(sig.typ(), SignatureType::Binary | SignatureType::Text)
+        && verify_signature(sig, key, content);
     if !crypto_ok {
         return Err(GpgmeSignature::bad(key_id.to_hex()));
     }
@@ -197,8 +190,8 @@ fn is_revoked(s: RevocationStatus<'_>) -> bool {
 }
 
 /// Looks the issuer up as gpg does (Issuer Fingerprint if present, else key ID) and returns the first
-/// key bound to its certificate at `now` (with whether the certificate's validity is time-invariant, and
-/// the key prepared for verification); `Err(rc)` for a key gpg finds but cannot use.
+/// key bound to its certificate at `now` (with whether the certificate's validity is time-invariant);
+/// `Err(rc)` for a key gpg finds but cannot use.
 #[allow(clippy::type_complexity)]
 fn find_key<'k>(
     keyring: &'k Keyring,
@@ -208,7 +201,6 @@ fn find_key<'k>(
     &'k Cert,
     Result<ValidErasedKeyAmalgamation<'k, PublicParts>, u32>,
     bool,
-    Option<&'k LazyPrepared>,
 )> {
     let policy = gnupg_policy();
     let mut time_conflict = None;
@@ -230,55 +222,31 @@ fn find_key<'k>(
                 continue;
             }
             if let Ok(vka) = ka.with_policy(policy, now) {
-                return Some((cert, Ok(vka), found.time_invariant, Some(found.prepared)));
+                return Some((cert, Ok(vka), found.time_invariant));
             }
         }
     }
-    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false, None))
+    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false))
 }
 
-/// Verifies `sig` over `content` hashed here (binary, or text-canonicalized for text signatures).
-fn verify_over(
-    sig: &Signature,
-    key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
-    prepared: Option<&LazyPrepared>,
-    content: &[u8],
-) -> bool {
-    let Ok(builder) = sig.hash_algo().context() else {
-        return false;
-    };
-    let mut ctx = builder.for_signature(sig.version());
-    if sig.typ() == SignatureType::Text {
-        ctx.update(&text_canonical(content));
-    } else {
-        ctx.update(content);
-    }
-    // What `Signature::verify_hash` does: hash the signature's trailer, then check the digest.
-    if sequoia_openpgp::crypto::hash::Hash::hash(sig, &mut ctx).is_err() {
-        return false;
-    }
-    match ctx.into_digest() {
-        Ok(digest) => verify_digest(sig, key, prepared, &digest),
-        Err(_) => false,
-    }
-}
-
-/// `Signature::verify_digest` without sequoia's process-wide signature verification cache: the same checks
-/// (signature and key versions, v6 salt, v6 DSA, a creation time not before the key's), then the public-key
-/// operation itself.
+/// Whether `sig` is a valid signature by `key` over `content`: `Signature::verify_digest` without sequoia's
+/// process-wide signature verification cache, with the same checks (signature and key versions, v6 salt, v6
+/// DSA, a creation time not before the key's), then the public-key operation.
+///
+/// A binary RSA signature is first given to ring (see [`super::rsa`]) with the content itself: ring hashes
+/// the content and the signature's trailer, so a good signature is hashed once. Everything else, and
+/// whatever ring does not accept, is decided by sequoia over the digest the parser computed (a signature
+/// announced by a one-pass packet) or that is computed here (binary content as is, text canonicalized; gpg
+/// checks a detached signature against empty data).
 ///
 /// The cache is bypassed on purpose. Its lookup hashes the signature, the digest and the key with SHA-512 and
 /// takes a lock shared by every thread, and a hit saves the public-key operation only when the very same
 /// signature is verified again in the same process; evaluation then costs what it costs on first sight, on
 /// every thread independently. Verdicts cannot differ: the cache only remembers successes of this same check.
-///
-/// The public-key operation is done with `prepared` (the key prepared once per keyring, from its second use on) when it can say
-/// "valid"; otherwise sequoia's own operation decides (see [`super::prepared::PreparedKey`]).
-fn verify_digest(
+fn verify_signature(
     sig: &Signature,
     key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
-    prepared: Option<&LazyPrepared>,
-    digest: &[u8],
+    content: &[u8],
 ) -> bool {
     if (sig.version() == 6) != (key.version() == 6) {
         return false;
@@ -296,13 +264,34 @@ fn verify_digest(
         Some(t) if t >= key.creation_time() => {}
         _ => return false,
     }
-    if prepared
-        .and_then(|p| p.get(key))
-        .is_some_and(|p| p.verifies(sig, digest))
-    {
+    if sig.typ() == SignatureType::Binary && rsa::verifies(key, sig, content) {
         return true;
     }
+    let computed;
+    let digest = match sig.computed_digest() {
+        Some(digest) => digest,
+        None => match digest_over(sig, content) {
+            Some(digest) => {
+                computed = digest;
+                &computed[..]
+            }
+            None => return false,
+        },
+    };
     key.verify(sig.mpis(), sig.hash_algo(), digest).is_ok()
+}
+
+/// The digest `sig` signs over `content` (binary, or text-canonicalized for text signatures) followed by its
+/// trailer, as `Signature::verify_hash` computes it.
+fn digest_over(sig: &Signature, content: &[u8]) -> Option<Vec<u8>> {
+    let mut ctx = sig.hash_algo().context().ok()?.for_signature(sig.version());
+    if sig.typ() == SignatureType::Text {
+        ctx.update(&text_canonical(content));
+    } else {
+        ctx.update(content);
+    }
+    sequoia_openpgp::crypto::hash::Hash::hash(sig, &mut ctx).ok()?;
+    ctx.into_digest().ok()
 }
 
 /// Line endings normalized to CR LF, as text signatures are computed.
