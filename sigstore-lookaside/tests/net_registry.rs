@@ -98,7 +98,9 @@ impl RegistryProcess {
             port,
             _dir: dir,
         };
-        let client = reqwest::blocking::Client::new();
+        let client = sigstore_lookaside::HttpOptions::default()
+            .build_client()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if client.get(registry.url("/v2/")).send().is_ok() {
@@ -120,7 +122,9 @@ impl RegistryProcess {
 
     /// Pushes a one-layer schema 2 image with plain API calls; returns the manifest bytes.
     fn push(&self, name: &str, tag: &str, creds: Option<(&str, &str)>) -> Vec<u8> {
-        let client = reqwest::blocking::Client::new();
+        let client = sigstore_lookaside::HttpOptions::default()
+            .build_client()
+            .unwrap();
         let auth = |r: reqwest::blocking::RequestBuilder| match creds {
             Some((u, p)) => r.basic_auth(u, Some(p)),
             None => r,

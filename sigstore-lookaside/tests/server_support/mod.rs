@@ -121,10 +121,10 @@ pub fn layer_id(name: &str, digest: &Digest) -> String {
     format!("{name}@{}={}", digest.algorithm(), digest.hex())
 }
 
+/// The crate's own HTTP client (rustls, no proxies): reqwest's default builder has no TLS provider here.
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .no_proxy()
-        .build()
+    sigstore_lookaside::HttpOptions::default()
+        .build_client()
         .unwrap()
 }
 
