@@ -1,4 +1,11 @@
 //! The blocking HTTP client shared by lookaside reads, uploads and the registry client.
+//!
+//! TLS is rustls, configured here for every client this crate builds (see [`HttpOptions::build_client`]); no
+//! OpenSSL is linked. This crate enables reqwest's `rustls-no-provider` feature, and Cargo unifies features:
+//! a program that also builds its own `reqwest` clients with the default builder and without a TLS feature of
+//! its own gets reqwest's "No rustls crypto provider is configured" panic. Such a program should build its
+//! clients with [`HttpOptions::build_client`], enable a reqwest TLS feature of its own, or install a provider
+//! once at start (`rustls::crypto::ring::default_provider().install_default()`).
 
 use std::{sync::Arc, time::Duration};
 
