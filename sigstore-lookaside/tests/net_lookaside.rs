@@ -4,8 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod server_support;
+
 use std::{
-    io::{BufRead, BufReader, Write},
+    io::{BufReader, Write},
     net::{TcpListener, TcpStream},
     sync::{
         Arc,
@@ -73,22 +75,8 @@ fn handle(stream: TcpStream, route: &dyn Fn(&str) -> Reply, counter: &AtomicUsiz
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     let _ = stream.set_nodelay(true);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" || line == "\n" {
-                break;
-            }
-        }
+    while let Some(path) = server_support::read_request_path(&mut reader) {
         counter.fetch_add(1, Ordering::SeqCst);
-        let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
         match route(&path) {
             Reply::Hang => {
                 std::thread::sleep(Duration::from_secs(30));

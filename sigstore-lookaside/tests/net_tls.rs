@@ -6,8 +6,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod server_support;
+
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufReader, Read, Write},
     net::{TcpListener, TcpStream},
     process::Command,
     sync::{
@@ -155,23 +157,10 @@ impl Server {
 /// Minimal HTTP/1.1 over any stream (keep-alive, requests without bodies).
 fn serve_http<S: Read + Write>(stream: S, body: &[u8], counter: &AtomicUsize) {
     let mut reader = BufReader::new(stream);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" || line == "\n" {
-                break;
-            }
-        }
+    while let Some(path) = server_support::read_request_path(&mut reader) {
         counter.fetch_add(1, Ordering::SeqCst);
-        let (status, body) = match request_line.split(' ').nth(1) {
-            Some(SIG_PATH) => ("200 OK", body),
+        let (status, body) = match path.as_str() {
+            SIG_PATH => ("200 OK", body),
             _ => ("404 Not Found", &b"not found"[..]),
         };
         let mut response = format!(

@@ -19,22 +19,15 @@ struct Inner {
     /// Certificates merged by fingerprint (as gpg merges a re-imported key into the one it has), secret
     /// key material stripped.
     certs: Vec<Cert>,
-    /// Every key (primary and subkeys) by key ID.
-    by_key_id: HashMap<KeyID, Vec<KeyEntry>>,
+    /// Every key (primary and subkeys) by key ID: `(index into certs, index of the key in
+    /// cert.keys())`.
+    by_key_id: HashMap<KeyID, Vec<(usize, usize)>>,
     /// Per certificate: whether it carries no key expiration and no revocation at all, so that a key
     /// bound at some time is alive and unrevoked at every later time (see [`time_invariant`]).
     time_invariant: Vec<bool>,
 }
 
-/// One key of the keyring, as found by its key ID.
-struct KeyEntry {
-    /// Index into `certs`.
-    cert: usize,
-    /// Index of the key in `cert.keys()`.
-    key: usize,
-}
-
-/// A key found by ID: its certificate, its index in `cert.keys()`, whether the certificate's
+/// A key found by ID: its certificate, its index in `cert.keys()`, and whether the certificate's
 /// liveness and revocation status cannot change over time.
 pub(crate) struct FoundKey<'k> {
     pub(crate) cert: &'k Cert,
@@ -73,13 +66,13 @@ impl Keyring {
             certs,
             ..
         } = import;
-        let mut by_key_id: HashMap<KeyID, Vec<KeyEntry>> = HashMap::new();
+        let mut by_key_id: HashMap<KeyID, Vec<(usize, usize)>> = HashMap::new();
         for (ci, cert) in certs.iter().enumerate() {
             for (ki, ka) in cert.keys().enumerate() {
                 by_key_id
                     .entry(ka.key().keyid())
                     .or_default()
-                    .push(KeyEntry { cert: ci, key: ki });
+                    .push((ci, ki));
             }
         }
         let time_invariant = certs.iter().map(time_invariant).collect();
@@ -112,16 +105,11 @@ impl Keyring {
             .get(id)
             .into_iter()
             .flatten()
-            .filter_map(|entry| {
+            .filter_map(|&(ci, ki)| {
                 Some(FoundKey {
-                    cert: self.inner.certs.get(entry.cert)?,
-                    index: entry.key,
-                    time_invariant: self
-                        .inner
-                        .time_invariant
-                        .get(entry.cert)
-                        .copied()
-                        .unwrap_or(false),
+                    cert: self.inner.certs.get(ci)?,
+                    index: ki,
+                    time_invariant: self.inner.time_invariant.get(ci).copied().unwrap_or(false),
                 })
             })
     }

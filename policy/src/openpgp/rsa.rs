@@ -54,10 +54,16 @@ pub(crate) fn verifies<R: KeyRole>(
     let Some(pad) = n.len().checked_sub(s.len()) else {
         return false;
     };
-    let mut padded = vec![0u8; n.len()];
-    padded[pad..].copy_from_slice(s);
+    let mut padded = Vec::new();
+    let s = if pad == 0 {
+        s
+    } else {
+        padded.resize(pad, 0);
+        padded.extend_from_slice(s);
+        &padded[..]
+    };
     rsa::RsaPublicKeyComponents { n, e: e.value() }
-        .verify(params, &message, &padded)
+        .verify(params, &message, s)
         .is_ok()
 }
 
@@ -136,38 +142,9 @@ mod tests {
 
     const CONTENT: &[u8] = b"{\"critical\":{\"type\":\"atomic container signature\"}}";
 
-    /// The DER `DigestInfo` prefix of RFC 8017 §9.2 note 1 for `algo`, if the digest has that algorithm's length.
-    /// Only the hashes GnuPG signs with today; others go through sequoia.
-    fn digest_info(algo: HashAlgorithm, digest_len: usize) -> Option<&'static [u8]> {
-        const SHA1: &[u8] = &[
-            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-            0x14,
-        ];
-        const SHA224: &[u8] = &[
-            0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x04, 0x05, 0x00, 0x04, 0x1c,
-        ];
-        const SHA256: &[u8] = &[
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ];
-        const SHA384: &[u8] = &[
-            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x02, 0x05, 0x00, 0x04, 0x30,
-        ];
-        const SHA512: &[u8] = &[
-            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x03, 0x05, 0x00, 0x04, 0x40,
-        ];
-        let (prefix, len) = match algo {
-            HashAlgorithm::SHA1 => (SHA1, 20),
-            HashAlgorithm::SHA224 => (SHA224, 28),
-            HashAlgorithm::SHA256 => (SHA256, 32),
-            HashAlgorithm::SHA384 => (SHA384, 48),
-            HashAlgorithm::SHA512 => (SHA512, 64),
-            _ => return None,
-        };
-        (digest_len == len).then_some(prefix)
+    /// The DER `DigestInfo` prefix of RFC 8017 §9.2 note 1 for `algo` (sequoia's table).
+    fn digest_info(algo: HashAlgorithm) -> &'static [u8] {
+        algo.oid().unwrap()
     }
 
     struct Fixture {
@@ -234,7 +211,7 @@ mod tests {
         /// The correct encoding of `CONTENT`'s digest under `algo`, and that digest.
         fn good_encoding(&self, algo: HashAlgorithm) -> (Vec<u8>, Vec<u8>) {
             let digest = digest_of(&signature(algo, &[1]), CONTENT);
-            let prefix = digest_info(algo, digest.len()).unwrap();
+            let prefix = digest_info(algo);
             (encode(self.k(), prefix, &digest), digest)
         }
 
@@ -292,6 +269,28 @@ mod tests {
         }
     }
 
+    /// A signature value with leading zero bytes (the MPI drops them) is padded back to the modulus length.
+    #[test]
+    fn short_signature_values_verify() {
+        let f = fixture(2048, 65537);
+        let algo = HashAlgorithm::SHA256;
+        // About one signature in 256 starts with a zero byte: try contents until one does.
+        let (content, digest, s) = (0u32..5000)
+            .find_map(|i| {
+                let content = format!("{{\"n\":{i}}}").into_bytes();
+                let digest = digest_of(&signature(algo, &[1]), &content);
+                let s = f.sign_raw(&encode(f.k(), digest_info(algo), &digest));
+                (s[0] == 0).then_some((content, digest, s))
+            })
+            .expect("a signature value shorter than the modulus");
+        let sig = signature(algo, &s);
+        let mpi::Signature::RSA { s: mpi } = sig.mpis() else {
+            unreachable!()
+        };
+        assert!(mpi.value().len() < f.k(), "the MPI keeps no leading zeros");
+        assert_eq!(f.verdicts(algo, &content, &digest, &s), (true, true));
+    }
+
     #[test]
     fn keys_ring_does_not_take_go_to_sequoia() {
         // 1024 bits is below ring's minimum.
@@ -317,7 +316,7 @@ mod tests {
         let k = f.k();
         let algo = HashAlgorithm::SHA256;
         let (good, digest) = f.good_encoding(algo);
-        let prefix = digest_info(algo, 32).unwrap();
+        let prefix = digest_info(algo);
         let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut em = good.clone();
         em[1] = 2;
@@ -337,7 +336,7 @@ mod tests {
         ];
         cases.push(("DigestInfo without NULL", encode(k, &no_null, &digest)));
         // The SHA-512 prefix with a 32-byte digest.
-        let sha512 = digest_info(HashAlgorithm::SHA512, 64).unwrap();
+        let sha512 = digest_info(HashAlgorithm::SHA512);
         cases.push(("other algorithm's prefix", encode(k, sha512, &digest)));
         // Only 8 bytes of padding, the rest garbage in front.
         let mut em = vec![0u8; k];

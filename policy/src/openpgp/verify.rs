@@ -267,18 +267,11 @@ fn verify_signature(
     if sig.typ() == SignatureType::Binary && rsa::verifies(key, sig, content) {
         return true;
     }
-    let computed;
-    let digest = match sig.computed_digest() {
-        Some(digest) => digest,
-        None => match digest_over(sig, content) {
-            Some(digest) => {
-                computed = digest;
-                &computed[..]
-            }
-            None => return false,
-        },
-    };
-    key.verify(sig.mpis(), sig.hash_algo(), digest).is_ok()
+    let verify = |digest: &[u8]| key.verify(sig.mpis(), sig.hash_algo(), digest).is_ok();
+    match sig.computed_digest() {
+        Some(digest) => verify(digest),
+        None => digest_over(sig, content).is_some_and(|digest| verify(&digest)),
+    }
 }
 
 /// The digest `sig` signs over `content` (binary, or text-canonicalized for text signatures) followed by its

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
 
 use std::{
-    io::{Read as _, Write as _},
+    io::{BufRead, Read as _, Write as _},
     net::{SocketAddr, TcpStream},
     path::{Path, PathBuf},
     sync::OnceLock,
@@ -178,4 +178,23 @@ pub fn raw(
 
 pub fn bearer() -> (&'static str, String) {
     ("Authorization", format!("Bearer {TOKEN}"))
+}
+
+/// Reads one HTTP/1.1 request head (request line and headers; the test clients send no bodies) and returns
+/// its path; `None` when the connection ends first.
+pub fn read_request_path(reader: &mut impl BufRead) -> Option<String> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return None;
+    }
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    Some(request_line.split(' ').nth(1).unwrap_or("/").to_string())
 }
