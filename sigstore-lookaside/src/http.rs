@@ -5,7 +5,7 @@
 //! a program that also builds its own `reqwest` clients with the default builder and without a TLS feature of
 //! its own gets reqwest's "No rustls crypto provider is configured" panic. Such a program should build its
 //! clients with [`HttpOptions::build_client`], enable a reqwest TLS feature of its own, or install a provider
-//! once at start (`rustls::crypto::ring::default_provider().install_default()`).
+//! once at start (`rustls::crypto::aws_lc_rs::default_provider().install_default()`).
 
 use std::{sync::Arc, time::Duration};
 
@@ -59,7 +59,8 @@ impl HttpOptions {
     /// Builds a client with these settings. Proxies are not taken from the environment.
     ///
     /// TLS is rustls. Its primitives are the process's default rustls `CryptoProvider` when the embedding
-    /// program has installed one, else ring's; none is installed here. Server certificates are checked
+    /// program has installed one, else AWS-LC's (aws-lc-rs, the library that also verifies RSA signatures in
+    /// `containers-policy`); none is installed here. Server certificates are checked
     /// against the system trust store (rustls-platform-verifier: `SSL_CERT_FILE`/`SSL_CERT_DIR`, else the
     /// distribution's bundle), as Go's crypto/tls does; with `tls_verify` off any certificate is accepted,
     /// but the handshake signature is still checked against it.
@@ -80,7 +81,7 @@ impl HttpOptions {
 fn tls_config(verify: bool) -> Result<rustls::ClientConfig> {
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Other(format!("creating TLS configuration: {e}")))?

@@ -77,7 +77,7 @@ fn key_der(der: &[u8]) -> PrivateKeyDer<'static> {
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// Presents the certificate but signs the handshake with an unrelated key (a server that does not

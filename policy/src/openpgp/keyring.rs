@@ -4,7 +4,10 @@ use std::{collections::HashMap, fmt, sync::Arc};
 
 use sequoia_openpgp::{Cert, KeyID, Packet, types::SignatureType};
 
-use super::certs::{Block, read_blocks};
+use super::{
+    certs::{Block, read_blocks},
+    rsa::RsaKey,
+};
 
 /// Public keys imported from one or more blobs (binary or ASCII-armored, several certificates each).
 /// Parsed once; cheap to share behind an `Arc` (and cheap to clone: the parsed keys are shared).
@@ -19,20 +22,30 @@ struct Inner {
     /// Certificates merged by fingerprint (as gpg merges a re-imported key into the one it has), secret
     /// key material stripped.
     certs: Vec<Cert>,
-    /// Every key (primary and subkeys) by key ID: `(index into certs, index of the key in
-    /// cert.keys())`.
-    by_key_id: HashMap<KeyID, Vec<(usize, usize)>>,
+    /// Every key (primary and subkeys) by key ID.
+    by_key_id: HashMap<KeyID, Vec<KeyEntry>>,
     /// Per certificate: whether it carries no key expiration and no revocation at all, so that a key
     /// bound at some time is alive and unrevoked at every later time (see [`time_invariant`]).
     time_invariant: Vec<bool>,
 }
 
-/// A key found by ID: its certificate, its index in `cert.keys()`, and whether the certificate's
-/// liveness and revocation status cannot change over time.
+/// One key of the keyring.
+struct KeyEntry {
+    /// Index into `certs`.
+    cert: usize,
+    /// Index of the key in `cert.keys()`.
+    key: usize,
+    /// An RSA key's public operation, kept ready for every verification with this keyring.
+    rsa: Option<RsaKey>,
+}
+
+/// A key found by ID: its certificate, its index in `cert.keys()`, whether the certificate's liveness and
+/// revocation status cannot change over time, and the kept form of an RSA key.
 pub(crate) struct FoundKey<'k> {
     pub(crate) cert: &'k Cert,
     pub(crate) index: usize,
     pub(crate) time_invariant: bool,
+    pub(crate) rsa: Option<&'k RsaKey>,
 }
 
 impl fmt::Debug for Keyring {
@@ -66,13 +79,17 @@ impl Keyring {
             certs,
             ..
         } = import;
-        let mut by_key_id: HashMap<KeyID, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_key_id: HashMap<KeyID, Vec<KeyEntry>> = HashMap::new();
         for (ci, cert) in certs.iter().enumerate() {
             for (ki, ka) in cert.keys().enumerate() {
                 by_key_id
                     .entry(ka.key().keyid())
                     .or_default()
-                    .push((ci, ki));
+                    .push(KeyEntry {
+                        cert: ci,
+                        key: ki,
+                        rsa: RsaKey::new(ka.key()),
+                    });
             }
         }
         let time_invariant = certs.iter().map(time_invariant).collect();
@@ -105,11 +122,17 @@ impl Keyring {
             .get(id)
             .into_iter()
             .flatten()
-            .filter_map(|&(ci, ki)| {
+            .filter_map(|entry| {
                 Some(FoundKey {
-                    cert: self.inner.certs.get(ci)?,
-                    index: ki,
-                    time_invariant: self.inner.time_invariant.get(ci).copied().unwrap_or(false),
+                    cert: self.inner.certs.get(entry.cert)?,
+                    index: entry.key,
+                    time_invariant: self
+                        .inner
+                        .time_invariant
+                        .get(entry.cert)
+                        .copied()
+                        .unwrap_or(false),
+                    rsa: entry.rsa.as_ref(),
                 })
             })
     }

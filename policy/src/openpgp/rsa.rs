@@ -1,86 +1,127 @@
-//! RSA signature verification with ring.
+//! RSA signature verification with AWS-LC, the key kept ready between verifications.
 //!
 //! sequoia-openpgp rebuilds the backend's key from the OpenPGP key for every verification and, with nettle,
 //! runs GMP's generic `mpz_powm`: 33 µs per RSA-2048 verification on the machine of `benches/README.md`.
-//! ring's RSA (BoringSSL's Montgomery assembly, statically linked) verifies the same signature in 27 µs,
-//! its hashing of the message included. RSA is the algorithm of nearly every signing key in the field.
+//! [`RsaKey`] instead keeps AWS-LC's parsed public key (through aws-lc-rs, statically linked, no OpenSSL
+//! loaded) for as long as the keyring lives. AWS-LC computes the key's Montgomery context (R² mod n) on
+//! its first verification and keeps it, so every later one costs only the exponentiation: about 21 µs with
+//! the hashing of the message, where ring, which recomputes R² for every call, took 27 µs. RSA is the
+//! algorithm of nearly every signing key in the field.
 //!
-//! **Verdicts cannot differ from sequoia's.** [`verifies`] only ever answers "certainly valid": ring checks
-//! that the signature is the EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2: `00 01 FF… 00 DigestInfo digest`)
-//! of the digest of the message, exactly what nettle's `rsa_pkcs1_verify` and libgcrypt compare. The message
-//! is the signed content followed by the signature's trailer (RFC 4880 §5.2.4), rebuilt here from the
-//! parsed signature with sequoia's own serializer; the trailer ends with its own length, so the message
-//! cannot be split another way, and a key's signature over it means the key signed exactly this content with
-//! exactly these hashed subpackets. ring hashing the message itself also spares the separate digest: a
-//! good signature is hashed once. Anything else (an error, a mismatch, an algorithm, hash or key size ring
-//! does not handle) makes the caller run sequoia's own verification, which then decides. A bad signature thus
-//! costs both operations; a good one costs only this one.
+//! **Verdicts cannot differ from sequoia's.** [`RsaKey::verifies`] only ever answers "certainly valid":
+//! AWS-LC checks that the signature is the EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2: `00 01 FF… 00
+//! DigestInfo digest`) of the digest of the message, exactly what nettle's `rsa_pkcs1_verify` and
+//! libgcrypt compare. The message is the signed content followed by the signature's trailer (RFC 4880
+//! §5.2.4), rebuilt here from the parsed signature with sequoia's own serializer; the trailer ends with its
+//! own length, so the message cannot be split another way, and a key's signature over it means the key
+//! signed exactly this content with exactly these hashed subpackets. AWS-LC hashing the message itself also
+//! spares the separate digest: a good signature is hashed once. Anything else (an error, a mismatch, an
+//! algorithm, hash or key size not handled here) makes the caller run sequoia's own verification, which then
+//! decides. A bad signature thus costs both operations; a good one costs only this one.
 //!
-//! Without the `ring-rsa` feature (the pure-Rust `crypto-rust` build) every verification goes through
-//! sequoia.
+//! Without the `aws-lc-rsa` feature (the pure-Rust `crypto-rust` build) there is no [`RsaKey`] and every
+//! verification goes through sequoia.
 
 use sequoia_openpgp::packet::{
     Key, Signature,
     key::{KeyRole, PublicParts},
 };
-#[cfg(feature = "ring-rsa")]
-use sequoia_openpgp::types::HashAlgorithm;
 
-/// Whether `sig` is certainly a valid signature by `key` over `content` (the data as hashed: for a binary
-/// signature, the literal data as is). `false` means "not known": the caller must then ask sequoia.
-#[cfg(feature = "ring-rsa")]
-pub(crate) fn verifies<R: KeyRole>(
-    key: &Key<PublicParts, R>,
-    sig: &Signature,
-    content: &[u8],
-) -> bool {
-    use ring::signature as rsa;
-    use sequoia_openpgp::crypto::mpi;
-
-    let (mpi::PublicKey::RSA { e, n }, mpi::Signature::RSA { s }) = (key.mpis(), sig.mpis()) else {
-        return false;
-    };
-    let params = match sig.hash_algo() {
-        HashAlgorithm::SHA256 => &rsa::RSA_PKCS1_2048_8192_SHA256,
-        HashAlgorithm::SHA384 => &rsa::RSA_PKCS1_2048_8192_SHA384,
-        HashAlgorithm::SHA512 => &rsa::RSA_PKCS1_2048_8192_SHA512,
-        _ => return false,
-    };
-    let Some(message) = hashed_message(sig, content) else {
-        return false;
-    };
-    // ring wants the signature as long as the modulus; an MPI has its leading zeros stripped.
-    let (n, s) = (n.value(), s.value());
-    let Some(pad) = n.len().checked_sub(s.len()) else {
-        return false;
-    };
-    let mut padded = Vec::new();
-    let s = if pad == 0 {
-        s
-    } else {
-        padded.resize(pad, 0);
-        padded.extend_from_slice(s);
-        &padded[..]
-    };
-    rsa::RsaPublicKeyComponents { n, e: e.value() }
-        .verify(params, &message, s)
-        .is_ok()
+/// An RSA public key ready for repeated verification: AWS-LC's parsed key per hash algorithm (SHA-256,
+/// SHA-384, SHA-512), each built on its first use and kept with its Montgomery context. Built once per key
+/// when a keyring is imported; `Send + Sync`, shared by every thread evaluating with the keyring.
+#[cfg(feature = "aws-lc-rsa")]
+pub(crate) struct RsaKey {
+    n: Box<[u8]>,
+    e: Box<[u8]>,
+    /// `None` once AWS-LC refused the key for that hash (size outside 2048–8192 bits, a bad exponent):
+    /// sequoia then decides every signature by it.
+    parsed: [std::sync::OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>; 3],
 }
 
-/// Without the `ring-rsa` feature nothing is ever "certainly valid".
-#[cfg(not(feature = "ring-rsa"))]
-pub(crate) fn verifies<R: KeyRole>(
-    _key: &Key<PublicParts, R>,
-    _sig: &Signature,
-    _content: &[u8],
-) -> bool {
-    false
+#[cfg(feature = "aws-lc-rsa")]
+impl RsaKey {
+    /// The kept form of `key` if it is an RSA key, else `None`.
+    pub(crate) fn new<R: KeyRole>(key: &Key<PublicParts, R>) -> Option<RsaKey> {
+        let sequoia_openpgp::crypto::mpi::PublicKey::RSA { e, n } = key.mpis() else {
+            return None;
+        };
+        Some(RsaKey {
+            n: n.value().into(),
+            e: e.value().into(),
+            parsed: Default::default(),
+        })
+    }
+
+    /// Whether `sig` is certainly a valid signature by this key over `content` (the data as hashed: for a
+    /// binary signature, the literal data as is). `false` means "not known": the caller must then ask
+    /// sequoia.
+    pub(crate) fn verifies(&self, sig: &Signature, content: &[u8]) -> bool {
+        use aws_lc_rs::signature::{self as lc, RsaPublicKeyComponents};
+        use sequoia_openpgp::{crypto::mpi, types::HashAlgorithm};
+
+        let mpi::Signature::RSA { s } = sig.mpis() else {
+            return false;
+        };
+        let (slot, params) = match sig.hash_algo() {
+            HashAlgorithm::SHA256 => (0, &lc::RSA_PKCS1_2048_8192_SHA256),
+            HashAlgorithm::SHA384 => (1, &lc::RSA_PKCS1_2048_8192_SHA384),
+            HashAlgorithm::SHA512 => (2, &lc::RSA_PKCS1_2048_8192_SHA512),
+            _ => return false,
+        };
+        let Some(Some(parsed)) = self.parsed.get(slot).map(|cell| {
+            cell.get_or_init(|| {
+                RsaPublicKeyComponents {
+                    n: &*self.n,
+                    e: &*self.e,
+                }
+                .to_parsed_public_key(params)
+                .ok()
+            })
+        }) else {
+            return false;
+        };
+        let Some(message) = hashed_message(sig, content) else {
+            return false;
+        };
+        // AWS-LC wants the signature as long as the modulus; an MPI has its leading zeros stripped.
+        let s = s.value();
+        let Some(pad) = self.n.len().checked_sub(s.len()) else {
+            return false;
+        };
+        let mut padded = Vec::new();
+        let s = if pad == 0 {
+            s
+        } else {
+            padded.resize(pad, 0);
+            padded.extend_from_slice(s);
+            &padded[..]
+        };
+        parsed.verify_sig(&message, s).is_ok()
+    }
+}
+
+/// Without the `aws-lc-rsa` feature there is no kept RSA key: [`RsaKey::new`] always says `None`.
+#[cfg(not(feature = "aws-lc-rsa"))]
+pub(crate) enum RsaKey {}
+
+#[cfg(not(feature = "aws-lc-rsa"))]
+impl RsaKey {
+    /// Always `None`: sequoia verifies every signature.
+    pub(crate) fn new<R: KeyRole>(_key: &Key<PublicParts, R>) -> Option<RsaKey> {
+        None
+    }
+
+    /// Never called: no value of this type exists.
+    pub(crate) fn verifies(&self, _sig: &Signature, _content: &[u8]) -> bool {
+        match *self {}
+    }
 }
 
 /// `content` followed by what a version 4 signature hashes after the data (RFC 4880 §5.2.4: version, type,
 /// algorithms, the hashed subpacket area with its length, then `04 FF` and that length as 32 bits), as
 /// sequoia's `Signature4::hash_fields` writes it. `None` for other versions.
-#[cfg_attr(not(feature = "ring-rsa"), allow(dead_code))]
+#[cfg_attr(not(feature = "aws-lc-rsa"), allow(dead_code))]
 fn hashed_message(sig: &Signature, content: &[u8]) -> Option<Vec<u8>> {
     use sequoia_openpgp::serialize::{Marshal, MarshalInto};
 
@@ -104,11 +145,11 @@ fn hashed_message(sig: &Signature, content: &[u8]) -> Option<Vec<u8>> {
     Some(message)
 }
 
-/// ring against sequoia's own verification (nettle in this workspace's tests) on signatures made with an
-/// OpenSSL private key over crafted encodings, and on a real gpg signature: ring may only ever say "valid"
+/// AWS-LC against sequoia's own verification (nettle in this workspace's tests) on signatures made with an
+/// OpenSSL private key over crafted encodings, and on a real gpg signature: AWS-LC may only ever say "valid"
 /// where sequoia does, and must say it for every correct signature it can handle.
 #[cfg(test)]
-#[cfg(feature = "ring-rsa")]
+#[cfg(feature = "aws-lc-rsa")]
 mod tests {
     use openssl::{
         bn::BigNum,
@@ -127,7 +168,7 @@ mod tests {
                 subpacket::{Subpacket, SubpacketArea, SubpacketValue},
             },
         },
-        types::{PublicKeyAlgorithm, SignatureType, Timestamp},
+        types::{HashAlgorithm, PublicKeyAlgorithm, SignatureType, Timestamp},
     };
 
     use super::*;
@@ -150,6 +191,8 @@ mod tests {
     struct Fixture {
         private: Rsa<Private>,
         key: Key<PublicParts, UnspecifiedRole>,
+        /// Kept across every verification of a test, as a keyring keeps it.
+        rsa: RsaKey,
     }
 
     fn fixture(bits: u32, e: u32) -> Fixture {
@@ -158,7 +201,8 @@ mod tests {
             Key4::import_public_rsa(&private.e().to_vec(), &private.n().to_vec(), None)
                 .unwrap()
                 .into();
-        Fixture { private, key }
+        let rsa = RsaKey::new(&key).unwrap();
+        Fixture { private, key, rsa }
     }
 
     /// A binary signature with a hashed creation time (so the trailer has a subpacket area) and value `s`.
@@ -215,7 +259,7 @@ mod tests {
             (encode(self.k(), prefix, &digest), digest)
         }
 
-        /// (ring says valid over `content`, sequoia says valid over `digest`) for signature value `s`.
+        /// (AWS-LC says valid over `content`, sequoia says valid over `digest`) for signature value `s`.
         fn verdicts(
             &self,
             algo: HashAlgorithm,
@@ -224,9 +268,9 @@ mod tests {
             s: &[u8],
         ) -> (bool, bool) {
             let sig = signature(algo, s);
-            let fast = verifies(&self.key, &sig, content);
+            let fast = self.rsa.verifies(&sig, content);
             let sequoia = self.key.verify(sig.mpis(), algo, digest).is_ok();
-            assert!(!fast || sequoia, "ring accepted what sequoia rejects");
+            assert!(!fast || sequoia, "AWS-LC accepted what sequoia rejects");
             (fast, sequoia)
         }
     }
@@ -248,7 +292,7 @@ mod tests {
             for algo in ALGOS {
                 let (em, digest) = f.good_encoding(algo);
                 let s = f.sign_raw(&em);
-                // ring handles the SHA-2 hashes it has parameters for; SHA-1 and SHA-224 go to sequoia.
+                // AWS-LC handles the SHA-2 hashes it has parameters for; SHA-1 and SHA-224 go to sequoia.
                 let handled = !matches!(algo, HashAlgorithm::SHA1 | HashAlgorithm::SHA224);
                 assert_eq!(
                     f.verdicts(algo, CONTENT, &digest, &s),
@@ -292,22 +336,24 @@ mod tests {
     }
 
     #[test]
-    fn keys_ring_does_not_take_go_to_sequoia() {
-        // 1024 bits is below ring's minimum.
+    fn keys_aws_lc_does_not_take_go_to_sequoia() {
+        // 1024 bits is below the minimum of the parameters used.
         let f = fixture(1024, 65537);
         let (em, digest) = f.good_encoding(HashAlgorithm::SHA256);
         let s = f.sign_raw(&em);
-        assert_eq!(
-            f.verdicts(HashAlgorithm::SHA256, CONTENT, &digest, &s),
-            (false, true)
-        );
+        // Twice: the refusal is kept too.
+        for _ in 0..2 {
+            assert_eq!(
+                f.verdicts(HashAlgorithm::SHA256, CONTENT, &digest, &s),
+                (false, true)
+            );
+        }
         // Keys of other algorithms.
         let (cert, _) = sequoia_openpgp::cert::CertBuilder::new()
             .set_cipher_suite(sequoia_openpgp::cert::CipherSuite::Cv25519)
             .generate()
             .unwrap();
-        let sig = signature(HashAlgorithm::SHA256, &s);
-        assert!(!verifies(cert.primary_key().key(), &sig, CONTENT));
+        assert!(RsaKey::new(cert.primary_key().key()).is_none());
     }
 
     #[test]
@@ -419,9 +465,9 @@ mod tests {
     }
 
     /// The trailer built here is what sequoia hashes for a real `gpg --sign` signature (the fixture of the
-    /// conformance suite): ring verifies it.
+    /// conformance suite): AWS-LC verifies it.
     #[test]
-    fn a_gpg_signature_verifies_with_ring() {
+    fn a_gpg_signature_verifies_with_aws_lc() {
         use sequoia_openpgp::parse::Parse;
 
         let fixtures =
@@ -452,9 +498,21 @@ mod tests {
                 .verify(sig.mpis(), sig.hash_algo(), &digest)
                 .is_ok()
         );
-        assert!(verifies(key.key(), sig, &m.content));
+        let rsa = RsaKey::new(key.key()).unwrap();
+        assert!(rsa.verifies(sig, &m.content));
         let mut tampered = m.content.clone();
         tampered[0] ^= 1;
-        assert!(!verifies(key.key(), sig, &tampered));
+        assert!(!rsa.verifies(sig, &tampered));
+        // The kept key answers the same on every thread, again and again.
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    for _ in 0..3 {
+                        assert!(rsa.verifies(sig, &m.content));
+                        assert!(!rsa.verifies(sig, &tampered));
+                    }
+                });
+            }
+        });
     }
 }

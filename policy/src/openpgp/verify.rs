@@ -16,7 +16,7 @@ use super::{
     gpgme::{GpgmeSignature, Status, code, gpgme_pubkey_algo},
     message::{self, MAX_CONTENT},
     policy::{digest_rejected, gnupg_policy},
-    rsa,
+    rsa::RsaKey,
 };
 use crate::Error;
 
@@ -130,7 +130,7 @@ fn check_signature(
     if !sig.pk_algo().is_supported() {
         return Err(errsig(code::PUBKEY_ALGO));
     }
-    let Some((cert, ka, time_invariant)) = find_key(keyring, sig, now) else {
+    let Some((cert, ka, time_invariant, rsa)) = find_key(keyring, sig, now) else {
         return Err(errsig(code::NO_PUBKEY));
     };
     let ka = match ka {
@@ -152,7 +152,7 @@ fn check_signature(
     }
 
     let crypto_ok = matches!(sig.typ(), SignatureType::Binary | SignatureType::Text)
-        && verify_signature(sig, key, content);
+        && verify_signature(sig, key, rsa, content);
     if !crypto_ok {
         return Err(GpgmeSignature::bad(key_id.to_hex()));
     }
@@ -201,6 +201,7 @@ fn find_key<'k>(
     &'k Cert,
     Result<ValidErasedKeyAmalgamation<'k, PublicParts>, u32>,
     bool,
+    Option<&'k RsaKey>,
 )> {
     let policy = gnupg_policy();
     let mut time_conflict = None;
@@ -222,20 +223,20 @@ fn find_key<'k>(
                 continue;
             }
             if let Ok(vka) = ka.with_policy(policy, now) {
-                return Some((cert, Ok(vka), found.time_invariant));
+                return Some((cert, Ok(vka), found.time_invariant, found.rsa));
             }
         }
     }
-    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false))
+    time_conflict.map(|c| (c, Err(code::TIME_CONFLICT), false, None))
 }
 
 /// Whether `sig` is a valid signature by `key` over `content`: `Signature::verify_digest` without sequoia's
 /// process-wide signature verification cache, with the same checks (signature and key versions, v6 salt, v6
 /// DSA, a creation time not before the key's), then the public-key operation.
 ///
-/// A binary RSA signature is first given to ring (see [`super::rsa`]) with the content itself: ring hashes
-/// the content and the signature's trailer, so a good signature is hashed once. Everything else, and
-/// whatever ring does not accept, is decided by sequoia over the digest the parser computed (a signature
+/// A binary RSA signature is first given to the key's kept AWS-LC form (`rsa`, see [`super::rsa`]) with the
+/// content itself: AWS-LC hashes the content and the signature's trailer, so a good signature is hashed once.
+/// Everything else, and whatever AWS-LC does not accept, is decided by sequoia over the digest the parser computed (a signature
 /// announced by a one-pass packet) or that is computed here (binary content as is, text canonicalized; gpg
 /// checks a detached signature against empty data).
 ///
@@ -246,6 +247,7 @@ fn find_key<'k>(
 fn verify_signature(
     sig: &Signature,
     key: &sequoia_openpgp::packet::Key<PublicParts, impl sequoia_openpgp::packet::key::KeyRole>,
+    rsa: Option<&RsaKey>,
     content: &[u8],
 ) -> bool {
     if (sig.version() == 6) != (key.version() == 6) {
@@ -264,7 +266,7 @@ fn verify_signature(
         Some(t) if t >= key.creation_time() => {}
         _ => return false,
     }
-    if sig.typ() == SignatureType::Binary && rsa::verifies(key, sig, content) {
+    if sig.typ() == SignatureType::Binary && rsa.is_some_and(|rsa| rsa.verifies(sig, content)) {
         return true;
     }
     let verify = |digest: &[u8]| key.verify(sig.mpis(), sig.hash_algo(), digest).is_ok();
