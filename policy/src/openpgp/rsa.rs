@@ -4,9 +4,9 @@
 //! runs GMP's generic `mpz_powm`: 33 µs per RSA-2048 verification on the machine of `benches/README.md`.
 //! [`RsaKey`] instead keeps AWS-LC's parsed public key (through aws-lc-rs, statically linked, no OpenSSL
 //! loaded) for as long as the keyring lives. AWS-LC computes the key's Montgomery context (R² mod n) on
-//! its first verification and keeps it, so every later one costs only the exponentiation: about 21 µs with
-//! the hashing of the message, where ring, which recomputes R² for every call, took 27 µs. RSA is the
-//! algorithm of nearly every signing key in the field.
+//! its first verification and keeps it, so every later one costs only the exponentiation: 21–24 µs with
+//! the hashing of the message, where ring, which recomputes R² for every call, took 29 µs in the same
+//! paired run. RSA is the algorithm of nearly every signing key in the field.
 //!
 //! **Verdicts cannot differ from sequoia's.** [`RsaKey::verifies`] only ever answers "certainly valid":
 //! AWS-LC checks that the signature is the EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2: `00 01 FF… 00
