@@ -2,6 +2,9 @@
 //!
 //! The image (a `dir:` layout) and the policy are read once; then one [`PolicyContext`] shared by
 //! `--threads` threads evaluates the image `--iterations` times in all, each evaluation timed on its own.
+//! The threads take evaluations from one shared count, as workers take requests from a queue, so all of
+//! them stay busy until the last evaluation: a thread whose CPU is slower (a neighbour on a shared host)
+//! does fewer, instead of keeping the run going alone after the others have finished a fixed share.
 //! What is measured is `PolicyContext::evaluate` — scope lookup, signature verification, payload and
 //! digest checks — without file or network I/O, as a long-running process (CRI-O, podman service) pays it
 //! per image after its first.
@@ -9,7 +12,10 @@
 use std::{
     path::PathBuf,
     process::ExitCode,
-    sync::Barrier,
+    sync::{
+        Barrier,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -32,7 +38,7 @@ pub(crate) struct BenchArgs {
     /// (default `dir:DIR`).
     #[arg(long)]
     reference: Option<String>,
-    /// Evaluations in all (split between the threads), after a short warm-up.
+    /// Evaluations in all (taken by the threads from one shared count), after a short warm-up.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     iterations: u64,
     /// Threads sharing the one policy context.
@@ -157,23 +163,26 @@ fn run(args: &BenchArgs) -> Result<Report, String> {
     let error = first.result.as_ref().err().map(ToString::to_string);
 
     let threads = args.threads;
-    // Every thread gets its share; the first ones take the remainder.
-    let share = |t: u64| args.iterations / threads + u64::from(t < args.iterations % threads);
+    // Evaluations started so far, by any thread.
+    let taken = AtomicU64::new(0);
+    let total = args.iterations;
     // Warm-up: caches, allocator arenas, CPU frequency.
     let warm = (args.iterations / 20).clamp(1, 2_000);
     let barrier = Barrier::new(usize::try_from(threads).unwrap_or(1) + 1);
     let (elapsed, per_thread, cpu) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (ctx, image, barrier) = (&ctx, &image, &barrier);
-                let n = share(t);
+                let (ctx, image, barrier, taken) = (&ctx, &image, &barrier, &taken);
+                // About this thread's share; a faster thread takes more.
+                let share = total / threads + u64::from(t < total % threads);
                 s.spawn(move || {
-                    for _ in 0..warm.min(n.max(1)) {
+                    for _ in 0..warm.min(share.max(1)) {
                         std::hint::black_box(ctx.evaluate(image));
                     }
-                    let mut latencies = Vec::with_capacity(usize::try_from(n).unwrap_or_default());
+                    let mut latencies =
+                        Vec::with_capacity(usize::try_from(share + share / 4).unwrap_or_default());
                     barrier.wait();
-                    for _ in 0..n {
+                    while taken.fetch_add(1, Ordering::Relaxed) < total {
                         let start = Instant::now();
                         std::hint::black_box(ctx.evaluate(image));
                         latencies.push(start.elapsed());
