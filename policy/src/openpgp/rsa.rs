@@ -356,6 +356,32 @@ mod tests {
         assert!(RsaKey::new(cert.primary_key().key()).is_none());
     }
 
+    /// Keys no real signer has (public exponent 1 or 2, an even modulus) come from keyrings an attacker may
+    /// have written: AWS-LC refuses them without panicking, and sequoia decides.
+    #[test]
+    fn degenerate_keys_are_left_to_sequoia() {
+        let f = fixture(2048, 65537);
+        let algo = HashAlgorithm::SHA256;
+        let (em, _) = f.good_encoding(algo);
+        let n = f.private.n().to_vec();
+        let mut even = n.clone();
+        *even.last_mut().unwrap() &= 0xfe;
+        for (what, e, n) in [
+            ("e = 1", vec![1u8], n.clone()),
+            ("e = 2", vec![2], n.clone()),
+            ("even modulus", vec![1, 0, 1], even),
+        ] {
+            let key: Key<PublicParts, UnspecifiedRole> =
+                Key4::import_public_rsa(&e, &n, None).unwrap().into();
+            let rsa = RsaKey::new(&key).unwrap();
+            // With e = 1 the encoding itself is "signed" by the key.
+            let sig = signature(algo, &em);
+            for _ in 0..2 {
+                assert!(!rsa.verifies(&sig, CONTENT), "{what}");
+            }
+        }
+    }
+
     #[test]
     fn malformed_encodings_are_refused_as_sequoia_refuses_them() {
         let f = fixture(2048, 65537);
