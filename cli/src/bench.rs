@@ -171,10 +171,10 @@ fn run(args: &BenchArgs) -> Result<Report, String> {
     let barrier = Barrier::new(usize::try_from(threads).unwrap_or(1) + 1);
     let (elapsed, per_thread, cpu) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
+            .map(|_| {
                 let (ctx, image, barrier, taken) = (&ctx, &image, &barrier, &taken);
-                // About this thread's share; a faster thread takes more.
-                let share = total / threads + u64::from(t < total % threads);
+                // About this thread's share (a faster thread takes more): its warm-up and room for latencies.
+                let share = total.div_ceil(threads);
                 s.spawn(move || {
                     for _ in 0..warm.min(share.max(1)) {
                         std::hint::black_box(ctx.evaluate(image));

@@ -46,19 +46,8 @@ struct Server {
 
 impl Server {
     fn start(route: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&requests);
-        let route = Arc::new(route);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let route = Arc::clone(&route);
-                let counter = Arc::clone(&counter);
-                std::thread::spawn(move || handle(stream, &*route, &counter));
-            }
-        });
+        let (port, requests) =
+            server_support::serve_loopback(move |stream, counter| handle(stream, &route, counter));
         Server { port, requests }
     }
 

@@ -10,7 +10,7 @@ mod server_support;
 
 use std::{
     io::{BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     process::Command,
     sync::{
         Arc,
@@ -129,19 +129,7 @@ impl Server {
     }
 
     fn start(handler: impl Fn(TcpStream, &AtomicUsize) + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&requests);
-        let handler = Arc::new(handler);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let (handler, counter) = (Arc::clone(&handler), Arc::clone(&counter));
-                std::thread::spawn(move || handler(stream, &counter));
-            }
-        });
+        let (port, requests) = server_support::serve_loopback(handler);
         Server { port, requests }
     }
 

@@ -34,10 +34,15 @@ use sequoia_openpgp::packet::{
 pub(crate) struct RsaKey {
     n: Box<[u8]>,
     e: Box<[u8]>,
-    /// `None` once AWS-LC refused the key for that hash (size outside 2048–8192 bits, a bad exponent):
-    /// sequoia then decides every signature by it.
-    parsed: [std::sync::OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>; 3],
+    sha256: Parsed,
+    sha384: Parsed,
+    sha512: Parsed,
 }
+
+/// AWS-LC's key for one hash, made on first use; `None` once AWS-LC refused it (size outside 2048–8192 bits,
+/// a bad exponent, an even modulus): sequoia then decides every signature by it.
+#[cfg(feature = "aws-lc-rsa")]
+type Parsed = std::sync::OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>;
 
 #[cfg(feature = "aws-lc-rsa")]
 impl RsaKey {
@@ -49,7 +54,9 @@ impl RsaKey {
         Some(RsaKey {
             n: n.value().into(),
             e: e.value().into(),
-            parsed: Default::default(),
+            sha256: Parsed::new(),
+            sha384: Parsed::new(),
+            sha512: Parsed::new(),
         })
     }
 
@@ -63,22 +70,21 @@ impl RsaKey {
         let mpi::Signature::RSA { s } = sig.mpis() else {
             return false;
         };
-        let (slot, params) = match sig.hash_algo() {
-            HashAlgorithm::SHA256 => (0, &lc::RSA_PKCS1_2048_8192_SHA256),
-            HashAlgorithm::SHA384 => (1, &lc::RSA_PKCS1_2048_8192_SHA384),
-            HashAlgorithm::SHA512 => (2, &lc::RSA_PKCS1_2048_8192_SHA512),
+        let (cell, params) = match sig.hash_algo() {
+            HashAlgorithm::SHA256 => (&self.sha256, &lc::RSA_PKCS1_2048_8192_SHA256),
+            HashAlgorithm::SHA384 => (&self.sha384, &lc::RSA_PKCS1_2048_8192_SHA384),
+            HashAlgorithm::SHA512 => (&self.sha512, &lc::RSA_PKCS1_2048_8192_SHA512),
             _ => return false,
         };
-        let Some(Some(parsed)) = self.parsed.get(slot).map(|cell| {
-            cell.get_or_init(|| {
-                RsaPublicKeyComponents {
-                    n: &*self.n,
-                    e: &*self.e,
-                }
-                .to_parsed_public_key(params)
-                .ok()
-            })
-        }) else {
+        let parsed = cell.get_or_init(|| {
+            RsaPublicKeyComponents {
+                n: &*self.n,
+                e: &*self.e,
+            }
+            .to_parsed_public_key(params)
+            .ok()
+        });
+        let Some(parsed) = parsed else {
             return false;
         };
         let Some(message) = hashed_message(sig, content) else {

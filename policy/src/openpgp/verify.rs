@@ -236,9 +236,9 @@ fn find_key<'k>(
 ///
 /// A binary RSA signature is first given to the key's kept AWS-LC form (`rsa`, see [`super::rsa`]) with the
 /// content itself: AWS-LC hashes the content and the signature's trailer, so a good signature is hashed once.
-/// Everything else, and whatever AWS-LC does not accept, is decided by sequoia over the digest the parser computed (a signature
-/// announced by a one-pass packet) or that is computed here (binary content as is, text canonicalized; gpg
-/// checks a detached signature against empty data).
+/// Everything else, and whatever AWS-LC does not accept, is decided by sequoia over the digest the parser
+/// computed (a signature announced by a one-pass packet) or that is computed here (binary content as is,
+/// text canonicalized; gpg checks a detached signature against empty data).
 ///
 /// The cache is bypassed on purpose. Its lookup hashes the signature, the digest and the key with SHA-512 and
 /// takes a lock shared by every thread, and a hit saves the public-key operation only when the very same

@@ -4,10 +4,10 @@
 
 use std::{
     io::{BufRead, Read as _, Write as _},
-    net::{SocketAddr, TcpStream},
+    net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
-    sync::OnceLock,
-    time::SystemTime,
+    sync::{Arc, OnceLock, atomic::AtomicUsize},
+    time::{Duration, SystemTime},
 };
 
 use base64::Engine as _;
@@ -197,4 +197,26 @@ pub fn read_request_path(reader: &mut impl BufRead) -> Option<String> {
         }
     }
     Some(request_line.split(' ').nth(1).unwrap_or("/").to_string())
+}
+
+/// Listens on 127.0.0.1 (a free port) and runs `handler` for every connection on a thread of its own, with
+/// a request counter the handler bumps; returns the port and the counter. Server-side reads time out after
+/// 10 s so that a stuck client cannot keep a test thread forever.
+pub fn serve_loopback(
+    handler: impl Fn(TcpStream, &AtomicUsize) + Send + Sync + 'static,
+) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    let handler = Arc::new(handler);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let (handler, counter) = (Arc::clone(&handler), Arc::clone(&counter));
+            std::thread::spawn(move || handler(stream, &counter));
+        }
+    });
+    (port, requests)
 }
